@@ -1,0 +1,5 @@
+"""Django integration for Lamba customer identity."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

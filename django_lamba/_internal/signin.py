@@ -1,0 +1,58 @@
+"""The last step of every sign-in flow: scope the session, write the cookies, redirect."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import rotate_token
+
+from ..client import get_client
+from ..conf import lamba_settings
+from ..cookies import delete_token_cookies, read_tokens, set_token_cookies
+from ..types import TokenSet
+from . import store
+from .refresh import note_logout
+from .responses import problem, wants_json
+
+
+def scope_tokens(tokens: TokenSet) -> TokenSet:
+    """Switch a fresh session into the configured Workspace/Project, when both are set."""
+    workspace, project = lamba_settings.WORKSPACE_ID, lamba_settings.PROJECT_ID
+    if not (workspace and project):
+        return tokens
+    return get_client().switch_context(tokens.access_token, workspace, project, lamba_settings.ENV)
+
+
+def forget_request_tokens(request: HttpRequest) -> None:
+    """Drop everything cached for the tokens this request arrived with."""
+    access, refresh = read_tokens(request)
+    if access:
+        store.forget_access_token(store.token_hash(access))
+    if refresh:
+        note_logout(refresh)
+
+
+def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) -> HttpResponse:
+    """Answer a finished sign-in: cookies replace whatever the browser had, then redirect."""
+    from ..middleware import get_state
+
+    if wants_json(request):
+        response: HttpResponse = JsonResponse({"ok": True, "next": next_url})
+    else:
+        response = HttpResponseRedirect(next_url)
+    old_access, _ = read_tokens(request)
+    if old_access:
+        store.forget_access_token(store.token_hash(old_access))
+    if not set_token_cookies(response, tokens):
+        failed = problem(
+            500,
+            "Session too large",
+            error_code="session_too_large",
+            detail="The session could not be stored in a cookie. Please contact the site owner.",
+        )
+        delete_token_cookies(failed)
+        get_state(request).cookies_written = True
+        return failed
+    get_state(request).cookies_written = True
+    # A new identity gets a new CSRF secret, as django.contrib.auth.login does.
+    rotate_token(request)
+    return response

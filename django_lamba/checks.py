@@ -1,0 +1,192 @@
+"""System checks (``manage.py check``): configuration mistakes caught before the first request."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from .conf import lamba_settings
+
+MIDDLEWARE = "django_lamba.middleware.LambaMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+BACKEND = "django_lamba.backends.LambaBackend"
+
+
+def _base_url(name: str, attr: str) -> tuple[str | None, list[CheckMessage]]:
+    try:
+        value: str = getattr(lamba_settings, attr)
+    except ImproperlyConfigured:
+        return None, [
+            Error(
+                f"{name} is not set.",
+                hint=f"Set {name} in settings.py or the environment, e.g. "
+                + (
+                    "https://test.id.uselamba.com."
+                    if "AUTH" in name
+                    else "https://test.api.uselamba.com."
+                ),
+                id="django_lamba.E001",
+            )
+        ]
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None, [
+            Error(
+                f"{name} is not an absolute http(s) URL: {value!r}.",
+                hint="Use the host's base URL, e.g. https://test.id.uselamba.com.",
+                id="django_lamba.E002",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    if parts.scheme == "http" and not settings.DEBUG and parts.hostname not in _LOOPBACK:
+        messages.append(
+            Warning(
+                f"{name} uses plain http with DEBUG off.",
+                hint="Tokens would cross the network unencrypted; use https.",
+                id="django_lamba.W001",
+            )
+        )
+    return value, messages
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@register(Tags.security, Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Check the base URLs, the middleware, the backend, the cookies and the environment."""
+    messages: list[CheckMessage] = []
+    auth_url, found = _base_url("LAMBA_CUSTOMER_AUTH_BASE_URL", "AUTH_BASE_URL")
+    messages += found
+    api_url, found = _base_url("LAMBA_CUSTOMER_API_BASE_URL", "API_BASE_URL")
+    messages += found
+    messages += _check_middleware()
+    messages += _check_backend()
+    messages += _check_cookies()
+    messages += _check_environment(auth_url, api_url)
+    return messages
+
+
+def _check_middleware() -> list[CheckMessage]:
+    middleware = list(getattr(settings, "MIDDLEWARE", []) or [])
+    if MIDDLEWARE not in middleware:
+        return [
+            Error(
+                f"{MIDDLEWARE} is not in MIDDLEWARE.",
+                hint=f"Add it to MIDDLEWARE, after {AUTH_MIDDLEWARE}.",
+                id="django_lamba.E003",
+            )
+        ]
+    if AUTH_MIDDLEWARE in middleware and middleware.index(AUTH_MIDDLEWARE) > middleware.index(
+        MIDDLEWARE
+    ):
+        return [
+            Error(
+                f"{MIDDLEWARE} comes before {AUTH_MIDDLEWARE}.",
+                hint="Move LambaMiddleware after AuthenticationMiddleware, or it is overwritten.",
+                id="django_lamba.E004",
+            )
+        ]
+    return []
+
+
+def _check_backend() -> list[CheckMessage]:
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []) or [])
+    if not any(b == BACKEND or b.endswith(".LambaBackend") for b in backends):
+        return [
+            Error(
+                f"{BACKEND} is not in AUTHENTICATION_BACKENDS.",
+                hint="Add it so user.has_perm() answers from Lamba's authorization.",
+                id="django_lamba.E005",
+            )
+        ]
+    return []
+
+
+def _check_cookies() -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    samesite = lamba_settings.COOKIE_SAMESITE
+    if samesite not in {"Lax", "Strict", "None"}:
+        messages.append(
+            Error(
+                f"LAMBA_COOKIE_SAMESITE is {samesite!r}.",
+                hint="Use 'Lax' (the default), 'Strict' or 'None'.",
+                id="django_lamba.E006",
+            )
+        )
+    names = (lamba_settings.SESSION_COOKIE, lamba_settings.REFRESH_COOKIE)
+    if any(name.startswith("__Host-") for name in names) and (
+        lamba_settings.COOKIE_DOMAIN or not lamba_settings.COOKIE_SECURE
+    ):
+        messages.append(
+            Error(
+                "A __Host- cookie name needs Secure and no Domain.",
+                hint="Unset LAMBA_COOKIE_DOMAIN and keep LAMBA_COOKIE_SECURE on.",
+                id="django_lamba.E007",
+            )
+        )
+    if settings.DEBUG:
+        return messages
+    if not lamba_settings.COOKIE_SECURE:
+        messages.append(
+            Warning(
+                "LAMBA_COOKIE_SECURE is off with DEBUG off.",
+                hint="Token cookies would be sent over plain http; turn it back on.",
+                id="django_lamba.W002",
+            )
+        )
+    if samesite == "None":
+        messages.append(
+            Warning(
+                "LAMBA_COOKIE_SAMESITE is 'None' with DEBUG off.",
+                hint="Cross-site requests would carry the session; use 'Lax'.",
+                id="django_lamba.W003",
+            )
+        )
+    if not all(name.startswith("__Host-") for name in names):
+        messages.append(
+            Warning(
+                "The token cookies are not __Host- prefixed.",
+                hint="Set LAMBA_SESSION_COOKIE='__Host-lamba_access_token' and "
+                "LAMBA_REFRESH_COOKIE='__Host-lamba_refresh_token' so no subdomain can plant "
+                "or read them. Silence with SILENCED_SYSTEM_CHECKS if you share cookies.",
+                id="django_lamba.W004",
+            )
+        )
+    return messages
+
+
+def _check_environment(auth_url: str | None, api_url: str | None) -> list[CheckMessage]:
+    env = lamba_settings.ENV
+    if env not in {"test", "prod"}:
+        return [
+            Error(
+                f"LAMBA_CUSTOMER_ENV is {env!r}.",
+                hint="Use 'test' (sandbox) or 'prod'.",
+                id="django_lamba.E008",
+            )
+        ]
+    hosts = [urlsplit(url).hostname or "" for url in (auth_url, api_url) if url]
+    is_test_host = [host.startswith("test.") for host in hosts]
+    if env == "prod" and any(is_test_host):
+        return [
+            Error(
+                "LAMBA_CUSTOMER_ENV is 'prod' but a base URL points at a test host.",
+                hint="Test and prod are separate worlds: use https://id.uselamba.com and "
+                "https://api.uselamba.com with prod, or set LAMBA_CUSTOMER_ENV='test'.",
+                id="django_lamba.E009",
+            )
+        ]
+    if len(is_test_host) == 2 and is_test_host[0] != is_test_host[1]:
+        return [
+            Error(
+                "The auth and API base URLs point at different environments.",
+                hint="Use test.id + test.api, or id + api, never a mix.",
+                id="django_lamba.E010",
+            )
+        ]
+    return []

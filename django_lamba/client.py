@@ -1,0 +1,414 @@
+"""The one place that speaks HTTP to Lamba.
+
+Views, middleware and decorators call :func:`get_client`; nothing else builds Lamba URLs or parses
+ProblemDetails. Every call has connect and read timeouts and an ``X-Correlation-Id``; none ever
+sends the console-only scope headers. Every failure becomes a :class:`LambaError` subclass: a
+timeout, a connection error, a 5xx or a body that is not JSON is :class:`LambaUnavailable`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+import requests
+from asgiref.sync import sync_to_async
+from requests.adapters import HTTPAdapter
+
+from ._internal import correlation
+from .conf import lamba_settings
+from .exceptions import LambaError, LambaRateLimited, LambaUnavailable, error_class_for
+from .types import (
+    ClientCredentialsToken,
+    LambaAuthorization,
+    LambaContext,
+    Page,
+    TokenSet,
+)
+
+logger = logging.getLogger("django_lamba.client")
+
+T = TypeVar("T")
+_NO_CONTENT = object()
+
+_session_lock = threading.Lock()
+_sessions: dict[int, requests.Session] = {}
+
+
+def _pooled_session() -> requests.Session:
+    """Return this process's pooled session (a new one after a fork, e.g. in gunicorn)."""
+    pid = os.getpid()
+    session = _sessions.get(pid)
+    if session is None:
+        with _session_lock:
+            session = _sessions.get(pid)
+            if session is None:
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                session.trust_env = False
+                _sessions.clear()
+                _sessions[pid] = session
+    return session
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Parse ``Retry-After`` given as delta-seconds or an HTTP date into seconds (>= 0)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def _error_from_response(response: requests.Response) -> LambaError:
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        # Not Lamba speaking (an HTML page from a proxy, a truncated body): an outage, except
+        # that a gateway's 429 still means "slow down".
+        if status == 429:
+            return LambaRateLimited(status=429, retry_after=retry_after)
+        return LambaUnavailable(f"Lamba answered {status} with a body that is not JSON.")
+    error_code = body.get("errorCode") or body.get("error") or ""
+    errors = body.get("errors")
+    field_errors: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, messages in errors.items():
+            if isinstance(messages, list):
+                field_errors[str(key)] = [str(m) for m in messages]
+            elif isinstance(messages, str):
+                field_errors[str(key)] = [messages]
+    cls = error_class_for(status, str(error_code))
+    detail = body.get("detail") or body.get("error_description") or ""
+    return cls(
+        status=status,
+        error_code=str(error_code),
+        trace_id=str(body.get("traceId") or ""),
+        detail=str(detail),
+        title=str(body.get("title") or ""),
+        field_errors=field_errors,
+        retry_after=retry_after,
+        extra=body,
+    )
+
+
+class LambaClient:
+    """A client for Lamba's auth host and API host.
+
+    Base URLs default to the settings, read on each call so ``override_settings`` works.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth_base_url: str | None = None,
+        api_base_url: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._auth_base_url = auth_base_url
+        self._api_base_url = api_base_url
+        self._session = session
+
+    @property
+    def auth_base_url(self) -> str:
+        return (self._auth_base_url or lamba_settings.AUTH_BASE_URL).rstrip("/")
+
+    @property
+    def api_base_url(self) -> str:
+        return (self._api_base_url or lamba_settings.API_BASE_URL).rstrip("/")
+
+    # --- transport -------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        form: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Send one call and return the parsed JSON body (``None`` for an empty answer)."""
+        headers = {"Accept": "application/json", "X-Correlation-Id": correlation.current()}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        idempotent = method in {"GET", "HEAD"}
+        attempts = 1 + (max(0, lamba_settings.MAX_RETRIES) if idempotent else 0)
+        session = self._session or _pooled_session()
+        timeout = (lamba_settings.CONNECT_TIMEOUT, lamba_settings.READ_TIMEOUT)
+        path = url.split("?", 1)[0]
+        for attempt in range(1, attempts + 1):
+            started = time.monotonic()
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json,
+                    data=form,
+                    params=params,
+                    timeout=timeout,
+                    allow_redirects=False,
+                )
+            except requests.Timeout:
+                logger.warning("Lamba %s %s timed out", method, path)
+                raise LambaUnavailable(f"Lamba did not answer {method} {path} in time.") from None
+            except requests.RequestException as exc:
+                logger.warning("Lamba %s %s failed: %s", method, path, type(exc).__name__)
+                if attempt < attempts:
+                    time.sleep(min(0.1 * 2**attempt, lamba_settings.MAX_RETRY_WAIT))
+                    continue
+                raise LambaUnavailable(
+                    f"Lamba could not be reached for {method} {path}."
+                ) from None
+            elapsed_ms = (time.monotonic() - started) * 1000
+            if response.status_code < 300:
+                logger.debug(
+                    "Lamba %s %s -> %s (%.0f ms)", method, path, response.status_code, elapsed_ms
+                )
+                return self._parse_success(response, method, path)
+            error = _error_from_response(response)
+            logger.log(
+                logging.INFO if response.status_code < 500 else logging.WARNING,
+                "Lamba %s %s -> %s errorCode=%s traceId=%s (%.0f ms)",
+                method,
+                path,
+                response.status_code,
+                error.error_code or "-",
+                error.trace_id or "-",
+                elapsed_ms,
+            )
+            if isinstance(error, LambaRateLimited) and attempt < attempts:
+                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
+                if wait <= lamba_settings.MAX_RETRY_WAIT:
+                    time.sleep(wait)
+                    continue
+            if isinstance(error, LambaUnavailable) and attempt < attempts:
+                time.sleep(min(0.1 * 2**attempt, lamba_settings.MAX_RETRY_WAIT))
+                continue
+            raise error
+        raise LambaUnavailable(f"Lamba could not answer {method} {path}.")  # pragma: no cover
+
+    @staticmethod
+    def _parse_success(response: requests.Response, method: str, path: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise LambaUnavailable(
+                f"Lamba answered {method} {path} with a body that is not JSON."
+            ) from None
+
+    def _auth(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, self.auth_base_url + path, **kwargs)
+
+    def _api(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, self.api_base_url + path, **kwargs)
+
+    # --- auth host: sign-in ----------------------------------------------------------------
+
+    def login_password(self, login: str, password: str, mfa_code: str | None = None) -> TokenSet:
+        """Sign in with a login (email or username) and password; raises ``LambaMFARequired``."""
+        body: dict[str, Any] = {"login": login, "password": password}
+        if mfa_code:
+            body["mfaCode"] = mfa_code
+        return TokenSet.from_json(self._auth("POST", "/v1/auth/login/password", json=body))
+
+    def register(
+        self,
+        email: str,
+        password: str,
+        *,
+        username: str | None = None,
+        display_name: str | None = None,
+    ) -> TokenSet:
+        """Create a customer account and return its first session."""
+        body: dict[str, Any] = {"email": email, "password": password}
+        if username:
+            body["username"] = username
+        if display_name:
+            body["displayName"] = display_name
+        return TokenSet.from_json(self._auth("POST", "/v1/auth/register", json=body))
+
+    def request_magic_link(self, email: str, redirect_uri: str) -> None:
+        """Ask Lamba to email a sign-in link pointing at ``redirect_uri``."""
+        body = {"email": email, "redirectUri": redirect_uri}
+        self._auth("POST", "/v1/auth/login/magic-link/request", json=body)
+
+    def verify_magic_link(self, token: str) -> TokenSet:
+        """Exchange a magic-link token for a session."""
+        return TokenSet.from_json(
+            self._auth("POST", "/v1/auth/login/magic-link/verify", json={"token": token})
+        )
+
+    def request_phone_code(self, phone: str) -> None:
+        """Ask Lamba to text a one-time code to an E.164 phone number."""
+        self._auth("POST", "/v1/auth/login/phone/request", json={"phone": phone})
+
+    def verify_phone_code(self, phone: str, code: str) -> TokenSet:
+        """Exchange a phone one-time code for a session."""
+        body = {"phone": phone, "code": code}
+        return TokenSet.from_json(self._auth("POST", "/v1/auth/login/phone/verify", json=body))
+
+    # --- auth host: session ----------------------------------------------------------------
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Rotate the session: the old refresh token stops working."""
+        body = {"refresh_token": refresh_token}
+        return TokenSet.from_json(self._auth("POST", "/v1/auth/refresh", json=body))
+
+    def logout(self, access_token: str | None, refresh_token: str | None = None) -> None:
+        """Revoke the session upstream."""
+        body = {"refresh_token": refresh_token} if refresh_token else {}
+        self._auth("POST", "/v1/auth/logout", token=access_token, json=body)
+
+    def switch_context(
+        self, access_token: str, workspace_id: str, project_id: str, environment: str
+    ) -> TokenSet:
+        """Exchange a session (or an OIDC access token) for one scoped to a Project."""
+        body = {"workspaceId": workspace_id, "projectId": project_id, "environment": environment}
+        return TokenSet.from_json(
+            self._auth("POST", "/v1/sessions/switch-context", token=access_token, json=body)
+        )
+
+    # --- auth host: OAuth / OIDC -----------------------------------------------------------
+
+    def client_credentials(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        workspace_id: str = "",
+        project_id: str = "",
+        environment: str = "",
+        scope: str | None = None,
+    ) -> ClientCredentialsToken:
+        """Get a management token with the ``client_credentials`` grant."""
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        for key, value in (
+            ("workspaceId", workspace_id),
+            ("projectId", project_id),
+            ("environment", environment),
+            ("scope", scope or ""),
+        ):
+            if value:
+                form[key] = value
+        body = self._auth("POST", "/connect/token", form=form)
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise LambaUnavailable("Lamba answered /connect/token without an access_token.")
+        expires_in = body.get("expires_in")
+        seconds = float(expires_in) if isinstance(expires_in, (int, float)) else 300.0
+        return ClientCredentialsToken(
+            access_token=body["access_token"],
+            expires_at=datetime.now(timezone.utc) + timedelta(seconds=seconds),
+            token_type=str(body.get("token_type") or "Bearer"),
+            scope=str(body.get("scope") or ""),
+        )
+
+    def token_endpoint(self, url: str, form: dict[str, str]) -> dict[str, Any]:
+        """POST a form to an OAuth token endpoint and return its JSON object."""
+        body = self.request("POST", url, form=form)
+        if not isinstance(body, dict):
+            raise LambaUnavailable("The token endpoint answered with something other than JSON.")
+        return body
+
+    def get_document(self, url: str, *, token: str | None = None) -> dict[str, Any]:
+        """GET a JSON object from an absolute URL (discovery, JWKS, userinfo)."""
+        body = self.request("GET", url, token=token)
+        if not isinstance(body, dict):
+            raise LambaUnavailable("Expected a JSON object.")
+        return body
+
+    def get_jwks(self) -> dict[str, Any]:
+        """Fetch the auth host's signing keys."""
+        return self.get_document(self.auth_base_url + "/.well-known/jwks.json")
+
+    # --- API host --------------------------------------------------------------------------
+
+    def get_context(self, access_token: str) -> LambaContext:
+        """``GET /v1/me/context``."""
+        return LambaContext.from_json(self._api("GET", "/v1/me/context", token=access_token))
+
+    def get_authorization(self, access_token: str) -> LambaAuthorization:
+        """``GET /v1/me/authorization``."""
+        body = self._api("GET", "/v1/me/authorization", token=access_token)
+        return LambaAuthorization.from_json(body)
+
+    def get(self, path: str, access_token: str, params: dict[str, Any] | None = None) -> Any:
+        """GET any API-host path (``/v1/me/...`` or ``/v1/admin/...``) and return its JSON."""
+        return self._api("GET", path, token=access_token, params=params)
+
+    def send(self, method: str, path: str, access_token: str, json: Any = None) -> Any:
+        """Send a POST/PATCH/PUT/DELETE to an API-host path and return its JSON."""
+        return self._api(method, path, token=access_token, json=json)
+
+    def list_page(
+        self, path: str, access_token: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[dict[str, Any]]:
+        """Fetch one ``{items, nextCursor}`` page."""
+        params: dict[str, Any] = {}
+        if limit:
+            params["limit"] = limit
+        if cursor:
+            params["cursor"] = cursor
+        body = self.get(path, access_token, params or None)
+        if not isinstance(body, dict):
+            raise LambaUnavailable(f"Lamba answered {path} with something other than a list page.")
+        items = body.get("items")
+        next_cursor = body.get("nextCursor")
+        return Page(
+            items=[item for item in items if isinstance(item, dict)]
+            if isinstance(items, list)
+            else [],
+            next_cursor=next_cursor if isinstance(next_cursor, str) and next_cursor else None,
+        )
+
+    # --- async twins -----------------------------------------------------------------------
+
+    def _async(self, func: Callable[..., T]) -> Callable[..., Any]:
+        return sync_to_async(func, thread_sensitive=False)
+
+    async def aget_context(self, access_token: str) -> LambaContext:
+        result: LambaContext = await self._async(self.get_context)(access_token)
+        return result
+
+    async def aget_authorization(self, access_token: str) -> LambaAuthorization:
+        result: LambaAuthorization = await self._async(self.get_authorization)(access_token)
+        return result
+
+    async def arefresh(self, refresh_token: str) -> TokenSet:
+        result: TokenSet = await self._async(self.refresh)(refresh_token)
+        return result
+
+
+_default_client = LambaClient()
+
+
+def get_client() -> LambaClient:
+    """Return the shared client (base URLs follow the settings)."""
+    return _default_client

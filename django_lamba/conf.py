@@ -1,0 +1,230 @@
+"""Typed access to the ``LAMBA_*`` settings.
+
+Every property reads ``django.conf.settings`` on each access, falling back to the environment
+variable of the same name, so ``override_settings`` and per-process environments both work.
+Nothing here is captured at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+_MISSING = object()
+
+#: Aliases the vendor's pages also use for the same values.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "LAMBA_CUSTOMER_AUTH_BASE_URL": ("LAMBA_CUSTOMER_AUTH_BASE",),
+    "LAMBA_CUSTOMER_API_BASE_URL": ("LAMBA_CUSTOMER_API_BASE",),
+    "LAMBA_CUSTOMER_WORKSPACE_ID": ("LAMBA_WORKSPACE_ID",),
+    "LAMBA_CUSTOMER_PROJECT_ID": ("LAMBA_PROJECT_ID",),
+    "LAMBA_CUSTOMER_ENV": ("LAMBA_ENV",),
+}
+
+
+def _raw(name: str, default: Any = _MISSING) -> Any:
+    """Return the setting ``name``, else its environment variable (or alias), else ``default``."""
+    value = getattr(settings, name, _MISSING)
+    if value is not _MISSING:
+        return value
+    for env_name in (name, *_ALIASES.get(name, ())):
+        env_value = os.environ.get(env_name)
+        if env_value not in (None, ""):
+            return env_value
+    return default
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _float(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}.") from None
+
+
+class LambaSettings:
+    """The package's settings, each read fresh from Django settings or the environment."""
+
+    # --- hosts and scope -------------------------------------------------------------------
+
+    @property
+    def AUTH_BASE_URL(self) -> str:
+        return self._url("LAMBA_CUSTOMER_AUTH_BASE_URL")
+
+    @property
+    def API_BASE_URL(self) -> str:
+        return self._url("LAMBA_CUSTOMER_API_BASE_URL")
+
+    def _url(self, name: str) -> str:
+        value = _raw(name, "")
+        if not value:
+            raise ImproperlyConfigured(
+                f"{name} is not set. Set it in settings.py or the environment, e.g. "
+                "https://test.id.uselamba.com for the auth host."
+            )
+        return str(value).rstrip("/")
+
+    @property
+    def WORKSPACE_ID(self) -> str:
+        return str(_raw("LAMBA_CUSTOMER_WORKSPACE_ID", "") or "")
+
+    @property
+    def PROJECT_ID(self) -> str:
+        return str(_raw("LAMBA_CUSTOMER_PROJECT_ID", "") or "")
+
+    @property
+    def ENV(self) -> str:
+        return str(_raw("LAMBA_CUSTOMER_ENV", "test") or "test")
+
+    @property
+    def CLIENT_ID(self) -> str:
+        return str(_raw("LAMBA_CLIENT_ID", "") or "")
+
+    @property
+    def CLIENT_SECRET(self) -> str:
+        return str(_raw("LAMBA_CLIENT_SECRET", "") or "")
+
+    @property
+    def MANAGEMENT_CLIENT_ID(self) -> str:
+        return str(_raw("LAMBA_MANAGEMENT_CLIENT_ID", "") or "")
+
+    @property
+    def MANAGEMENT_CLIENT_SECRET(self) -> str:
+        return str(_raw("LAMBA_MANAGEMENT_CLIENT_SECRET", "") or "")
+
+    # --- cookies ---------------------------------------------------------------------------
+
+    @property
+    def SESSION_COOKIE(self) -> str:
+        return str(_raw("LAMBA_SESSION_COOKIE", "lamba_access_token"))
+
+    @property
+    def REFRESH_COOKIE(self) -> str:
+        return str(_raw("LAMBA_REFRESH_COOKIE", "lamba_refresh_token"))
+
+    @property
+    def COOKIE_SECURE(self) -> bool:
+        return _bool(_raw("LAMBA_COOKIE_SECURE", True))
+
+    @property
+    def COOKIE_SAMESITE(self) -> str:
+        return str(_raw("LAMBA_COOKIE_SAMESITE", "Lax"))
+
+    @property
+    def COOKIE_DOMAIN(self) -> str | None:
+        return _raw("LAMBA_COOKIE_DOMAIN", None) or None
+
+    @property
+    def COOKIE_MAX_BYTES(self) -> int:
+        """Refuse cookie values longer than this unread (browsers drop cookies over 4096 bytes)."""
+        return int(_float("LAMBA_COOKIE_MAX_BYTES", _raw("LAMBA_COOKIE_MAX_BYTES", 4096)))
+
+    # --- network ---------------------------------------------------------------------------
+
+    @property
+    def CONNECT_TIMEOUT(self) -> float:
+        return _float("LAMBA_CONNECT_TIMEOUT", _raw("LAMBA_CONNECT_TIMEOUT", 3.05))
+
+    @property
+    def READ_TIMEOUT(self) -> float:
+        return _float("LAMBA_READ_TIMEOUT", _raw("LAMBA_READ_TIMEOUT", 10.0))
+
+    @property
+    def MAX_RETRIES(self) -> int:
+        """Retries of idempotent calls after a 429 or a connection error (never for POSTs)."""
+        return int(_float("LAMBA_MAX_RETRIES", _raw("LAMBA_MAX_RETRIES", 1)))
+
+    @property
+    def MAX_RETRY_WAIT(self) -> float:
+        """The longest a request thread sleeps for one ``Retry-After`` before giving up."""
+        return _float("LAMBA_MAX_RETRY_WAIT", _raw("LAMBA_MAX_RETRY_WAIT", 2.0))
+
+    # --- verification and caching ----------------------------------------------------------
+
+    @property
+    def VERIFY_JWT(self) -> bool:
+        return _bool(_raw("LAMBA_VERIFY_JWT", True))
+
+    @property
+    def JWT_ALGORITHMS(self) -> list[str]:
+        value = _raw("LAMBA_JWT_ALGORITHMS", ["RS256"])
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return [str(alg) for alg in value]
+
+    @property
+    def JWT_AUDIENCE(self) -> str | None:
+        return _raw("LAMBA_JWT_AUDIENCE", None) or None
+
+    @property
+    def JWT_LEEWAY(self) -> float:
+        return min(_float("LAMBA_JWT_LEEWAY", _raw("LAMBA_JWT_LEEWAY", 30)), 60.0)
+
+    @property
+    def JWKS_CACHE_TTL(self) -> float:
+        return _float("LAMBA_JWKS_CACHE_TTL", _raw("LAMBA_JWKS_CACHE_TTL", 3600))
+
+    @property
+    def JWKS_MAX_AGE(self) -> float:
+        """After this long without a successful fetch, cached keys are no longer trusted."""
+        return _float("LAMBA_JWKS_MAX_AGE", _raw("LAMBA_JWKS_MAX_AGE", 86400))
+
+    @property
+    def JWKS_MIN_REFETCH_INTERVAL(self) -> float:
+        return _float(
+            "LAMBA_JWKS_MIN_REFETCH_INTERVAL", _raw("LAMBA_JWKS_MIN_REFETCH_INTERVAL", 60)
+        )
+
+    @property
+    def CACHE_ALIAS(self) -> str:
+        return str(_raw("LAMBA_CACHE_ALIAS", "default"))
+
+    @property
+    def CONTEXT_CACHE_TTL(self) -> float:
+        return _float("LAMBA_CONTEXT_CACHE_TTL", _raw("LAMBA_CONTEXT_CACHE_TTL", 300))
+
+    @property
+    def STALE_CONTEXT_TTL(self) -> float:
+        """Serve the last known context this long while Lamba is down (0 disables)."""
+        return _float("LAMBA_STALE_CONTEXT_TTL", _raw("LAMBA_STALE_CONTEXT_TTL", 0))
+
+    @property
+    def REFRESH_LOCK_TIMEOUT(self) -> float:
+        return _float("LAMBA_REFRESH_LOCK_TIMEOUT", _raw("LAMBA_REFRESH_LOCK_TIMEOUT", 10))
+
+    @property
+    def REFRESH_WAIT(self) -> float:
+        """How long a request that lost the refresh race waits for the winner's tokens."""
+        return _float("LAMBA_REFRESH_WAIT", _raw("LAMBA_REFRESH_WAIT", 5))
+
+    @property
+    def REFRESH_GRACE(self) -> float:
+        """How long a just-rotated refresh token still resolves to its successor."""
+        return _float("LAMBA_REFRESH_GRACE", _raw("LAMBA_REFRESH_GRACE", 30))
+
+    # --- views -----------------------------------------------------------------------------
+
+    @property
+    def LOGIN_REDIRECT_URL(self) -> str:
+        return str(_raw("LAMBA_LOGIN_REDIRECT_URL", getattr(settings, "LOGIN_REDIRECT_URL", "/")))
+
+    @property
+    def LOGOUT_REDIRECT_URL(self) -> str:
+        default = getattr(settings, "LOGOUT_REDIRECT_URL", None) or "/"
+        return str(_raw("LAMBA_LOGOUT_REDIRECT_URL", default))
+
+    @property
+    def RETRY_AFTER_DEFAULT(self) -> int:
+        """The ``Retry-After`` sent with a 503 when Lamba gave none."""
+        return int(_float("LAMBA_RETRY_AFTER_DEFAULT", _raw("LAMBA_RETRY_AFTER_DEFAULT", 30)))
+
+
+lamba_settings = LambaSettings()

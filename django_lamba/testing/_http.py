@@ -1,0 +1,254 @@
+"""Request context, responses and the dispatcher shared by both emulated hosts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ._errors import OAuthError, Problem, validation_failed
+from ._models import Fault, Headers, HostKind, RecordedRequest, Session
+from ._sessions import authenticate
+from ._state import EmulatorState
+from ._tokens import trace_id
+
+logger = logging.getLogger("django_lamba.testing")
+
+FORBIDDEN_HEADERS = ("X-Tenant-Id", "X-Project-Id", "X-Environment")
+PROBLEM_TYPE = "https://uselamba.com/docs/reference/errors#{code}"
+DEFAULT_FAULT_CODES = {
+    400: "validation_failed",
+    401: "token_expired",
+    402: "plan_limit_reached",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+
+@dataclass
+class Response:
+    """An answer to write: status, body bytes, content type and extra headers."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+    """Return a JSON response."""
+    body = json.dumps(data, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, "application/json", dict(headers or {}))
+
+
+def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
+    """Return an HTML page that may not be framed."""
+    base = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+    return Response(
+        status, html.encode("utf-8"), "text/html; charset=utf-8", base | (headers or {})
+    )
+
+
+def problem_response(problem: Problem) -> Response:
+    """Return an RFC 9457 ProblemDetails response for ``problem``."""
+    data: dict[str, Any] = {
+        "type": PROBLEM_TYPE.format(code=problem.code),
+        "title": HTTPStatus(problem.status).phrase,
+        "status": problem.status,
+        "detail": problem.detail,
+        "errorCode": problem.code,
+        "traceId": trace_id(),
+    }
+    if problem.errors:
+        data["errors"] = problem.errors
+    data.update(problem.extra)
+    body = json.dumps(data, separators=(",", ":")).encode("utf-8")
+    return Response(problem.status, body, "application/problem+json", dict(problem.headers))
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    """Return an OAuth 2.0 error response (RFC 6749 section 5.2)."""
+    data = {"error": error.error, "error_description": error.description} | error.extra
+    return json_response(error.status, data, {"Pragma": "no-cache"} | error.headers)
+
+
+def fault_response(fault: Fault) -> Response:
+    """Return the canned answer of an injected fault."""
+    status = fault.status or 500
+    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+    body = fault.body
+    if body is None:
+        code = fault.error_code or DEFAULT_FAULT_CODES.get(status, "injected_fault")
+        return problem_response(Problem(status, code, "Injected fault.", headers=headers))
+    if isinstance(body, dict | list):
+        data = json.dumps(body).encode("utf-8")
+        return Response(status, data, fault.content_type or "application/json", headers)
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Response(status, data, fault.content_type or "text/html; charset=utf-8", headers)
+
+
+def media_type(headers: Headers) -> str:
+    """Return the request's media type, lower-cased and without parameters."""
+    return headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass
+class RequestContext:
+    """Everything a route handler needs about one request."""
+
+    state: EmulatorState
+    host: HostKind
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Headers
+    body: bytes
+    auth_url: str
+    api_url: str
+
+    def arg(self, name: str) -> str | None:
+        """Return the first value of query parameter ``name``, if present."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def json(self, *, optional: bool = False) -> dict[str, Any]:
+        """Return the JSON object body, or raise 400 ``validation_failed``."""
+        if optional and not self.body.strip():
+            return {}
+        if media_type(self.headers) != "application/json":
+            raise validation_failed({}, "The request body must be JSON (application/json).")
+        try:
+            data = json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise validation_failed({}, "The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise validation_failed({}, "The request body must be a JSON object.")
+        return data
+
+    def form(self) -> dict[str, list[str]] | None:
+        """Return the form-encoded body, or None if the body is not form-encoded."""
+        if media_type(self.headers) != "application/x-www-form-urlencoded":
+            return None
+        try:
+            return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+    def session(self) -> Session:
+        """Return the live session of the bearer token, or raise 401."""
+        return authenticate(self.state, self.headers.get("Authorization"))
+
+
+Handler = Callable[[RequestContext], Response]
+RouteTable = dict[str, dict[str, Handler]]
+
+
+def _parse_for_log(headers: Headers, body: bytes) -> tuple[Any, dict[str, str] | None]:
+    kind = media_type(headers)
+    try:
+        if kind == "application/json" and body:
+            return json.loads(body.decode("utf-8")), None
+        if kind == "application/x-www-form-urlencoded":
+            pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            return None, {key: values[0] for key, values in pairs.items()}
+    except (UnicodeDecodeError, ValueError):
+        pass
+    return None, None
+
+
+class Dispatcher:
+    """Record, apply faults, check headers, route, and turn any exception into a problem."""
+
+    def __init__(
+        self,
+        state: EmulatorState,
+        routes: dict[HostKind, RouteTable],
+        urls: Callable[[], tuple[str, str]],
+        stopping: threading.Event,
+    ) -> None:
+        self.state = state
+        self.routes = routes
+        self.urls = urls
+        self.stopping = stopping
+
+    def dispatch(
+        self, host: HostKind, method: str, target: str, headers: Headers, body: bytes
+    ) -> Response:
+        """Answer one request; never raises."""
+        try:
+            split = urlsplit(target)
+            query = parse_qs(split.query, keep_blank_values=True)
+            parsed_json, parsed_form = _parse_for_log(headers, body)
+            self.state.record(
+                RecordedRequest(
+                    host, method, split.path, query, headers, parsed_json, parsed_form, body
+                )
+            )
+            fault = self.state.take_fault(host, method, split.path)
+            if fault is not None and fault.latency > 0:
+                self.stopping.wait(fault.latency)
+            if fault is not None and fault.status is not None:
+                return fault_response(fault)
+            auth_url, api_url = self.urls()
+            ctx = RequestContext(
+                self.state, host, method, split.path, query, headers, body, auth_url, api_url
+            )
+            return self._route(ctx)
+        except Exception:
+            logger.exception("Lamba emulator failed answering %s %s", method, target[:200])
+            return problem_response(
+                Problem(500, "internal_error", "The emulator failed to answer this request.")
+            )
+        finally:
+            self._notify_outbox()
+
+    def _route(self, ctx: RequestContext) -> Response:
+        try:
+            sent = [name for name in FORBIDDEN_HEADERS if name in ctx.headers]
+            if sent:
+                raise validation_failed(
+                    {
+                        name: ["This console header is not accepted on the public surface."]
+                        for name in sent
+                    },
+                    "Scope comes from the token and switch-context, not from headers.",
+                )
+            methods = self.routes[ctx.host].get(ctx.path)
+            if methods is None:
+                raise Problem(404, "not_found", "No such route on this host.")
+            handler = methods.get(ctx.method)
+            if handler is None:
+                raise Problem(
+                    405,
+                    "method_not_allowed",
+                    f"{ctx.method} is not allowed here.",
+                    headers={"Allow": ", ".join(sorted(methods))},
+                )
+            with self.state.lock:
+                return handler(ctx)
+        except Problem as problem:
+            return problem_response(problem)
+        except OAuthError as error:
+            return oauth_error_response(error)
+
+    def _notify_outbox(self) -> None:
+        pending = self.state.drain_pending_outbox()
+        hook = self.state.on_outbox
+        for message in pending:
+            if hook is None:
+                continue
+            try:
+                hook(message)
+            except Exception:
+                logger.exception("The emulator's on_outbox hook failed")

@@ -1,0 +1,172 @@
+"""The signed-in Lamba customer as ``request.user``.
+
+``LambaUser`` quacks like ``django.contrib.auth.models.User`` where Django code looks
+(``is_authenticated``, ``pk``, ``get_username()``, ``has_perm()``), so ``@login_required``,
+``permission_required`` and ``{{ user.email }}`` work unchanged. It is not a database row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib.auth import get_backends
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db.models.manager import EmptyManager
+
+from .exceptions import LambaError
+from .types import LambaAuthorization, LambaContext
+
+
+class LambaUser:
+    """A customer signed in with Lamba, carrying their ``/v1/me/context``."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    backend = "django_lamba.backends.LambaBackend"
+    _groups = EmptyManager(Group)
+    _user_permissions = EmptyManager(Permission)
+
+    def __init__(
+        self,
+        context: LambaContext,
+        *,
+        authorization_loader: Callable[[], LambaAuthorization] | None = None,
+        stale: bool = False,
+    ) -> None:
+        self.context = context
+        self._authorization_loader = authorization_loader
+        self._authorization: LambaAuthorization | None = None
+        #: True when Lamba is down and this is the last known context, served for a bounded time.
+        self.is_stale = stale
+
+    # --- identity --------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.context.user.id
+
+    pk = id
+
+    @property
+    def email(self) -> str:
+        return self.context.user.email
+
+    @property
+    def username(self) -> str:
+        return self.context.user.username or self.context.user.email
+
+    @property
+    def display_name(self) -> str:
+        user = self.context.user
+        return user.display_name or user.username or user.email
+
+    @property
+    def role_keys(self) -> tuple[str, ...]:
+        return self.context.role_keys
+
+    @property
+    def groups(self) -> EmptyManager[Group]:
+        return self._groups  # type: ignore[no-any-return]
+
+    @property
+    def user_permissions(self) -> EmptyManager[Permission]:
+        return self._user_permissions  # type: ignore[no-any-return]
+
+    def get_username(self) -> str:
+        return self.username
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def __repr__(self) -> str:
+        return f"<LambaUser {self.id}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LambaUser) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(("lamba", self.id))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Lamba users live in Lamba; there is nothing to save (``update_last_login`` calls it)."""
+
+    # --- authorization ---------------------------------------------------------------------
+
+    @property
+    def authorization(self) -> LambaAuthorization:
+        """Return ``/v1/me/authorization``, fetched on first use; ``LambaError`` on outage."""
+        if self._authorization is None:
+            if self._authorization_loader is None:
+                self._authorization = LambaAuthorization()
+            else:
+                self._authorization = self._authorization_loader()
+        return self._authorization
+
+    def has_lamba_permission(self, perm: str) -> bool:
+        """Return whether Lamba grants ``perm`` in the active Project."""
+        return self.authorization.has_permission(perm)
+
+    def has_lamba_permissions(self, perms: Iterable[str], any: bool = False) -> bool:
+        """Return whether Lamba grants all of ``perms`` (or at least one, with ``any=True``)."""
+        granted = self.authorization.effective_permissions
+        wanted = list(perms)
+        if any:
+            return bool(granted.intersection(wanted))
+        return all(perm in granted for perm in wanted)
+
+    def has_role(self, role: str) -> bool:
+        """Return whether the session holds the Project role ``role``."""
+        return self.authorization.has_role(role)
+
+    @property
+    def is_project_admin(self) -> bool:
+        return self.authorization.is_project_admin
+
+    # --- Django's permission API, answered by the auth backends ------------------------------
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        """Ask each auth backend as ``User.has_perm`` does; ``LambaBackend`` answers from Lamba."""
+        for backend in get_backends():
+            if not hasattr(backend, "has_perm"):
+                continue
+            try:
+                if backend.has_perm(self, perm, obj):  # type: ignore[arg-type]
+                    return True
+            except PermissionDenied:
+                return False
+        return False
+
+    def has_perms(self, perm_list: Iterable[str], obj: Any = None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return False
+
+    def get_all_permissions(self, obj: Any = None) -> set[str]:
+        try:
+            return set(self.authorization.effective_permissions)
+        except LambaError:
+            return set()
+
+
+class LambaAnonymousUser(AnonymousUser):
+    """Nobody signed in; ``lamba_error`` says when that is only because Lamba was unreachable."""
+
+    def __init__(self, lamba_error: LambaError | None = None) -> None:
+        super().__init__()
+        self.lamba_error = lamba_error
+
+    @property
+    def lamba_unavailable(self) -> bool:
+        return self.lamba_error is not None

@@ -1,0 +1,243 @@
+"""Sign-in views that proxy to Lamba's auth host server-side.
+
+Each view serves an HTML form from an overridable template and also accepts JSON (for SPA and
+htmx callers), answering ``{"ok": true, "next": ...}`` or a ProblemDetails body. Every POST is
+CSRF-protected, credentials are ``sensitive_post_parameters``, and the pages refuse framing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from django import forms
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from ._internal import pending, store
+from ._internal.refresh import note_logout
+from ._internal.responses import (
+    error_message,
+    error_problem,
+    problem,
+    request_data,
+    safe_next,
+    wants_json,
+)
+from ._internal.signin import scope_tokens, signed_in_response
+from .client import get_client
+from .conf import lamba_settings
+from .cookies import delete_token_cookies, read_tokens
+from .exceptions import LambaError, LambaMFARequired
+from .forms import FIELD_ALIASES, LoginForm, MFAForm, RegisterForm
+from .middleware import get_state
+from .types import TokenSet
+
+logger = logging.getLogger("django_lamba.views")
+
+_SENSITIVE = ("password", "mfa_code", "mfaCode", "code", "token", "mfa_token", "mfaToken")
+
+
+def _camel_to_field(name: str) -> str:
+    return FIELD_ALIASES.get(name, "".join("_" + c.lower() if c.isupper() else c for c in name))
+
+
+@method_decorator(
+    [sensitive_post_parameters(*_SENSITIVE), csrf_protect, never_cache, xframe_options_deny],
+    name="dispatch",
+)
+class LambaFormView(View):
+    """A form that, when valid, performs one Lamba call; the base of every sign-in view.
+
+    Subclasses set ``form_class`` and ``template_name`` and implement ``perform(form)``, returning
+    a response or raising ``LambaError`` (shown on the form, or as ProblemDetails to JSON callers).
+    """
+
+    form_class: ClassVar[type[forms.Form]]
+    template_name: ClassVar[str]
+    http_method_names = ["get", "post"]
+
+    def get_form(self, data: dict[str, Any] | None = None) -> forms.Form:
+        return self.form_class(data=data)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {"next": safe_next(self.request, default=""), **kwargs}
+
+    def render_form(self, form: forms.Form, status: int = 200, **extra: Any) -> HttpResponse:
+        context = self.get_context_data(form=form, **extra)
+        response = render(self.request, self.template_name, context, status=status)
+        return response
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_form(self.get_form())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        data = {_camel_to_field(str(k)): v for k, v in request_data(request).items()}
+        form = self.get_form(data)
+        if not form.is_valid():
+            return self.invalid(form)
+        try:
+            return self.perform(form)
+        except LambaError as error:
+            return self.lamba_error(form, error)
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        raise NotImplementedError
+
+    def invalid(self, form: forms.Form) -> HttpResponse:
+        if wants_json(self.request):
+            return problem(
+                400,
+                "Invalid request",
+                error_code="validation_failed",
+                detail="Please correct the errors.",
+                errors={k: [str(m) for m in v] for k, v in form.errors.items()},
+            )
+        return self.render_form(form, status=400)
+
+    def lamba_error(self, form: forms.Form, error: LambaError) -> HttpResponse:
+        """Show a Lamba error on the form, or as ProblemDetails; never upstream's own words."""
+        if wants_json(self.request):
+            return error_problem(error)
+        for field, messages in error.field_errors.items():
+            name = _camel_to_field(field)
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+        if not error.field_errors:
+            form.add_error(None, error_message(error))
+        status = error.status if 400 <= error.status < 600 else 503
+        response = self.render_form(form, status=status)
+        if error.retry_after is not None:
+            response["Retry-After"] = str(int(error.retry_after + 0.999))
+        return response
+
+    def sign_in(self, tokens: TokenSet) -> HttpResponse:
+        """Scope the new session if configured, set the cookies and go to ``next``."""
+        return signed_in_response(self.request, scope_tokens(tokens), safe_next(self.request))
+
+
+class LoginView(LambaFormView):
+    """Password sign-in, with the MFA code step when Lamba asks for it."""
+
+    form_class = LoginForm
+    template_name = "django_lamba/login.html"
+    mfa_template_name = "django_lamba/mfa.html"
+
+    def get_form(self, data: dict[str, Any] | None = None) -> forms.Form:
+        if data is not None and data.get("mfa_token"):
+            return MFAForm(data=data)
+        return LoginForm(data=data)
+
+    def render_form(self, form: forms.Form, status: int = 200, **extra: Any) -> HttpResponse:
+        if isinstance(form, MFAForm):
+            context = self.get_context_data(form=form, **extra)
+            return render(self.request, self.mfa_template_name, context, status=status)
+        return super().render_form(form, status, **extra)
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        if isinstance(form, MFAForm):
+            return self._verify_code(form)
+        login, password = form.cleaned_data["login"], form.cleaned_data["password"]
+        try:
+            tokens = get_client().login_password(login, password)
+        except LambaMFARequired as error:
+            return self._ask_for_code(login, password, error)
+        return self.sign_in(tokens)
+
+    def _ask_for_code(self, login: str, password: str, error: LambaMFARequired) -> HttpResponse:
+        handle = pending.stash({"login": login, "password": password})
+        if wants_json(self.request):
+            return problem(
+                401,
+                "A verification code is required",
+                error_code="mfa_required",
+                detail="Send mfaToken and mfaCode to finish signing in.",
+                mfaToken=handle,
+                availableFactors=error.available_factors,
+            )
+        form = MFAForm(initial={"mfa_token": handle})
+        return self.render_form(form, factors=error.available_factors)
+
+    def _verify_code(self, form: forms.Form) -> HttpResponse:
+        handle = form.cleaned_data["mfa_token"]
+        stashed = pending.peek(handle)
+        if stashed is None:
+            message = "This sign-in has expired. Please enter your password again."
+            if wants_json(self.request):
+                return problem(401, "Sign-in expired", error_code="mfa_expired", detail=message)
+            fresh = LoginForm()
+            fresh.add_error(None, message)
+            return self.render_form(fresh, status=401)
+        tokens = get_client().login_password(
+            stashed["login"], stashed["password"], mfa_code=form.cleaned_data["mfa_code"]
+        )
+        pending.discard(handle)
+        return self.sign_in(tokens)
+
+
+class RegisterView(LambaFormView):
+    """Create an account with Lamba and sign it in."""
+
+    form_class = RegisterForm
+    template_name = "django_lamba/register.html"
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        data = form.cleaned_data
+        tokens = get_client().register(
+            data["email"],
+            data["password"],
+            username=data.get("username") or None,
+            display_name=data.get("display_name") or None,
+        )
+        return self.sign_in(tokens)
+
+
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class LogoutView(View):
+    """POST only: revoke the session upstream and clear both cookies whatever Lamba answers."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        access, refresh = read_tokens(request)
+        state = get_state(request)
+        note_logout(refresh, state.new_tokens.refresh_token if state.new_tokens else None)
+        if access or refresh:
+            try:
+                get_client().logout(access, refresh)
+            except LambaError as error:
+                logger.info("Lamba logout failed (%s); clearing cookies anyway", error)
+        if access:
+            store.forget_access_token(store.token_hash(access))
+        next_url = safe_next(request, default=lamba_settings.LOGOUT_REDIRECT_URL)
+        if wants_json(request):
+            response: HttpResponse = JsonResponse({"ok": True, "next": next_url})
+        else:
+            response = HttpResponseRedirect(next_url)
+        delete_token_cookies(response)
+        state.cookies_written = True
+        state.new_tokens = None
+        return response
+
+
+login = LoginView.as_view()
+register = RegisterView.as_view()
+logout = LogoutView.as_view()
