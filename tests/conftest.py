@@ -1,0 +1,102 @@
+"""Shared fixtures. The ``lamba*`` fixtures come from the package's own pytest plugin."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import NoReturn
+
+import pytest
+
+REDIS_START_TIMEOUT = 10.0
+
+
+def in_ci() -> bool:
+    """Tell whether this run is CI's, where a missing service is a failure, not a skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pick_free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip on a developer's machine; fail in CI, which must have installed what tests need."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: .ci/run must install it)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    # Under tox this must be the wheel in site-packages, not the source tree.
+    try:
+        import django_lamba
+    except ImportError as exc:
+        return [f"django_lamba: not importable ({exc})"]
+    return [f"django_lamba: {', '.join(django_lamba.__path__)}"]
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    return pick_free_port()
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Run a throwaway ``redis-server`` on loopback; yield its ``redis://127.0.0.1:PORT/0`` URL."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        skip_or_fail("redis-server is not on PATH (Debian: apt-get install redis-server)")
+    workdir = tmp_path_factory.mktemp("redis")
+    log = workdir / "redis.log"
+    # Another process may take the port between picking and binding it: try a few.
+    for _attempt in range(3):
+        port = pick_free_port()
+        command = [executable, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir)]
+        command += ["--save", "", "--appendonly", "no", "--logfile", str(log), "--daemonize", "no"]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + REDIS_START_TIMEOUT
+        while process.poll() is None and time.monotonic() < deadline:
+            if _redis_answers(port):
+                try:
+                    yield f"redis://127.0.0.1:{port}/0"
+                finally:
+                    _stop(process)
+                return
+            time.sleep(0.05)
+        _stop(process)
+    details = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    pytest.fail(f"redis-server did not answer PING on 127.0.0.1:\n{details}", pytrace=False)
