@@ -310,7 +310,9 @@ def test_concurrent_refreshes_with_one_token_end_the_session(
     def refresh() -> None:
         barrier.wait()
         response = requests.post(
-            f"{emu.auth_url}/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+            f"{emu.auth_url}/v1/auth/refresh",
+            json={"refresh_token": tokens["refresh_token"]},
+            timeout=5,
         )
         results.append(response.status_code)
 
@@ -927,7 +929,9 @@ def test_opaque_tokens_are_looked_up_and_revocable(http: requests.Session) -> No
         assert "." not in tokens["access_token"]
         assert me(emu, http, tokens["access_token"]).status_code == 200
         refreshed = http.post(
-            f"{emu.auth_url}/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+            f"{emu.auth_url}/v1/auth/refresh",
+            json={"refresh_token": tokens["refresh_token"]},
+            timeout=5,
         ).json()
         assert switch(emu, http, refreshed["access_token"]).status_code == 200
         assert_problem(me(emu, http, tokens["access_token"]), 401, "session_revoked")
@@ -998,8 +1002,8 @@ def test_plugin_points_django_at_the_emulator(request: pytest.FixtureRequest) ->
     from django.conf import settings
 
     lamba: LambaEmulator = plugin_fixture(request, "lamba")
-    assert settings.LAMBA_CUSTOMER_AUTH_BASE_URL == lamba.auth_url
-    assert settings.LAMBA_CUSTOMER_API_BASE_URL == lamba.api_url
+    assert lamba.auth_url == settings.LAMBA_CUSTOMER_AUTH_BASE_URL
+    assert lamba.api_url == settings.LAMBA_CUSTOMER_API_BASE_URL
     assert lamba.outbox == []
 
 
@@ -1011,6 +1015,8 @@ def test_plugin_client_carries_a_scoped_session(request: pytest.FixtureRequest) 
     user: EmulatedUser = request.getfixturevalue("lamba_user")
     access = client.cookies[lamba_settings.SESSION_COOKIE].value
     assert client.cookies[lamba_settings.REFRESH_COOKIE].value
-    context = requests.get(f"{lamba.api_url}/v1/me/context", headers=auth(access)).json()
+    context = requests.get(
+        f"{lamba.api_url}/v1/me/context", headers=auth(access), timeout=5
+    ).json()
     assert context["user"]["email"] == user.email == "user@example.com"
     assert context["activeProject"]["id"] == lamba.project_id

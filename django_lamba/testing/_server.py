@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -47,10 +48,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
             connections = list(self._connections)
             self._connections.clear()
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class EmulatorRequestHandler(BaseHTTPRequestHandler):

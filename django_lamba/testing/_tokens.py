@@ -27,8 +27,9 @@ class SigningKey:
 
     def public_jwk(self) -> dict[str, Any]:
         """Return the public half as a JWK with ``kid``, ``use`` and ``alg``."""
-        jwk = RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
-        assert isinstance(jwk, dict)
+        jwk: dict[str, Any] = dict(
+            RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
+        )
         jwk.update(kid=self.kid, use="sig", alg="RS256")
         return dict(jwk)
 

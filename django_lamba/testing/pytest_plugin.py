@@ -23,13 +23,19 @@ LAMBA_USER_PASSWORD = "correct-horse-battery"
 
 
 def _clear_django_cache() -> None:
+    from django_lamba._internal.jwks import clear_local_keys
+    from django_lamba._internal.session import clear_verified_cache
+
+    # Per-process memos sit in front of the shared cache; forget them too.
+    clear_local_keys()
+    clear_verified_cache()
     try:
         from django.core.cache import caches
 
         from django_lamba.conf import lamba_settings
 
         caches[lamba_settings.CACHE_ALIAS].clear()
-    except Exception:  # noqa: BLE001 - no cache configured is fine for a fixture
+    except Exception:
         return
 
 
