@@ -16,7 +16,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
 from .client import get_client
-from .exceptions import LambaError
+from .exceptions import LambaError, LambaUnauthorized
 from .types import TokenSet
 from .user import LambaUser
 
@@ -32,7 +32,10 @@ class LambaBackend(BaseBackend):
         """Return the ``LambaUser`` for a token set, or ``None`` for anyone else's credentials."""
         if lamba_tokens is None:
             return None
-        context = get_client().get_context(lamba_tokens.access_token)
+        try:
+            context = get_client().get_context(lamba_tokens.access_token)
+        except LambaUnauthorized:
+            return None  # Django's contract: invalid credentials are None, not an exception
         return self.make_user(context, lamba_tokens)
 
     async def aauthenticate(  # type: ignore[override]
@@ -40,7 +43,10 @@ class LambaBackend(BaseBackend):
     ) -> LambaUser | None:
         if lamba_tokens is None:
             return None
-        context = await get_client().aget_context(lamba_tokens.access_token)
+        try:
+            context = await get_client().aget_context(lamba_tokens.access_token)
+        except LambaUnauthorized:
+            return None
         return self.make_user(context, lamba_tokens)
 
     def make_user(self, context: Any, tokens: TokenSet) -> LambaUser:
@@ -71,9 +77,7 @@ class LambaBackend(BaseBackend):
         """Map a Django permission name to a Lamba permission key (identity by default)."""
         return perm
 
-    def get_all_permissions(
-        self, user_obj: Any, obj: Any = None
-    ) -> set[str]:
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not isinstance(user_obj, LambaUser) or obj is not None:
             return set()
         return user_obj.get_all_permissions()

@@ -116,7 +116,8 @@ class LambaSettings:
 
     @property
     def COOKIE_SAMESITE(self) -> str:
-        return str(_raw("LAMBA_COOKIE_SAMESITE", "Lax"))
+        value = str(_raw("LAMBA_COOKIE_SAMESITE", "Lax"))
+        return {"lax": "Lax", "strict": "Strict", "none": "None"}.get(value.lower(), value)
 
     @property
     def COOKIE_DOMAIN(self) -> str | None:
@@ -214,7 +215,11 @@ class LambaSettings:
 
     @property
     def LOGIN_REDIRECT_URL(self) -> str:
-        return str(_raw("LAMBA_LOGIN_REDIRECT_URL", getattr(settings, "LOGIN_REDIRECT_URL", "/")))
+        # Django's own default (/accounts/profile/) counts only when the project chose it.
+        default = (
+            settings.LOGIN_REDIRECT_URL if settings.is_overridden("LOGIN_REDIRECT_URL") else "/"
+        )
+        return str(_raw("LAMBA_LOGIN_REDIRECT_URL", default))
 
     @property
     def LOGOUT_REDIRECT_URL(self) -> str:
@@ -225,6 +230,46 @@ class LambaSettings:
     def RETRY_AFTER_DEFAULT(self) -> int:
         """The ``Retry-After`` sent with a 503 when Lamba gave none."""
         return int(_float("LAMBA_RETRY_AFTER_DEFAULT", _raw("LAMBA_RETRY_AFTER_DEFAULT", 30)))
+
+    # --- OIDC hosted login and passwordless flows ------------------------------------------
+
+    @property
+    def OIDC_ISSUER(self) -> str:
+        """The OpenID provider's issuer; discovery is read from its well-known document."""
+        value = str(_raw("LAMBA_OIDC_ISSUER", "") or "").rstrip("/")
+        return value or self.AUTH_BASE_URL
+
+    @property
+    def OIDC_SCOPES(self) -> str:
+        value = _raw("LAMBA_OIDC_SCOPES", "openid email profile")
+        if not isinstance(value, str):
+            value = " ".join(str(scope) for scope in value)
+        scopes = value.split()
+        return " ".join(scopes if "openid" in scopes else ["openid", *scopes])
+
+    @property
+    def OIDC_REDIRECT_URL(self) -> str:
+        """The absolute callback URL registered with the provider ("" = built from the request)."""
+        return str(_raw("LAMBA_OIDC_REDIRECT_URL", "") or "")
+
+    @property
+    def OIDC_USERINFO(self) -> bool:
+        """Whether the callback also reads the userinfo endpoint (its ``sub`` must match)."""
+        return _bool(_raw("LAMBA_OIDC_USERINFO", True))
+
+    @property
+    def IP_RATE_LIMIT(self) -> int:
+        """Magic-link and phone-code sends (and, separately, verifications) per IP and window."""
+        return int(_float("LAMBA_IP_RATE_LIMIT", _raw("LAMBA_IP_RATE_LIMIT", 20)))
+
+    @property
+    def IP_RATE_WINDOW(self) -> float:
+        return _float("LAMBA_IP_RATE_WINDOW", _raw("LAMBA_IP_RATE_WINDOW", 600))
+
+    @property
+    def CLIENT_IP_HEADER(self) -> str:
+        """The ``request.META`` key your trusted proxy puts the client address in ("" = peer)."""
+        return str(_raw("LAMBA_CLIENT_IP_HEADER", "") or "")
 
 
 lamba_settings = LambaSettings()

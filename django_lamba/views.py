@@ -117,11 +117,15 @@ class LambaFormView(View):
         """Show a Lamba error on the form, or as ProblemDetails; never upstream's own words."""
         if wants_json(self.request):
             return error_problem(error)
+        placed = False
         for field, messages in error.field_errors.items():
             name = _camel_to_field(field)
+            if name not in form.fields and name != "__all__":
+                continue  # e.g. workspaceId: the person can't fix it; say what is wrong instead
             for message in messages:
                 form.add_error(name if name in form.fields else None, message)
-        if not error.field_errors:
+                placed = True
+        if not placed:
             form.add_error(None, error_message(error))
         status = error.status if 400 <= error.status < 600 else 503
         response = self.render_form(form, status=status)
@@ -140,6 +144,9 @@ class LoginView(LambaFormView):
     form_class = LoginForm
     template_name = "django_lamba/login.html"
     mfa_template_name = "django_lamba/mfa.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(oidc_enabled=bool(lamba_settings.CLIENT_ID), **kwargs)
 
     def get_form(self, data: dict[str, Any] | None = None) -> forms.Form:
         if data is not None and data.get("mfa_token"):
@@ -184,6 +191,7 @@ class LoginView(LambaFormView):
             if wants_json(self.request):
                 return problem(401, "Sign-in expired", error_code="mfa_expired", detail=message)
             fresh = LoginForm()
+            fresh.cleaned_data = {}  # add_error() on an unbound form needs it
             fresh.add_error(None, message)
             return self.render_form(fresh, status=401)
         tokens = get_client().login_password(

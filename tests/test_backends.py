@@ -1,0 +1,246 @@
+"""``LambaBackend``: Django's authentication-backend API answered by Lamba (the emulator)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import include, path
+
+from django_lamba.backends import LambaBackend
+from django_lamba.testing import EmulatedUser, LambaEmulator
+from django_lamba.types import TokenSet
+from django_lamba.user import LambaUser
+
+AUTHZ_PATH = "/v1/me/authorization"
+
+
+# --- a tiny URLconf for this module (used with @pytest.mark.urls) -----------------------------
+
+
+@permission_required("members.read", raise_exception=True)
+def members_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f"members for {request.user.get_username()}")
+
+
+@permission_required("members.write", raise_exception=True)
+def edit_members_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("editing")
+
+
+@permission_required(["members.read", "projects.read"])
+def both_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("both")
+
+
+urlpatterns = [
+    path("auth/", include("django_lamba.urls")),
+    path("members/", members_view),
+    path("members/edit/", edit_members_view),
+    path("both/", both_view),
+]
+
+uses_these_urls = pytest.mark.urls(__name__)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def tokens_for(lamba: LambaEmulator, email: str) -> TokenSet:
+    shape = lamba.issue_session(
+        email,
+        workspace_id=lamba.workspace_id,
+        project_id=lamba.project_id,
+        environment=lamba.environment,
+    )
+    return TokenSet.from_json(shape)
+
+
+@pytest.fixture
+def lamba_tokens(lamba: LambaEmulator, lamba_user: EmulatedUser) -> TokenSet:
+    return tokens_for(lamba, lamba_user.email)
+
+
+@pytest.fixture
+def user(lamba_tokens: TokenSet) -> LambaUser:
+    found = LambaBackend().authenticate(RequestFactory().get("/"), lamba_tokens=lamba_tokens)
+    assert isinstance(found, LambaUser)
+    return found
+
+
+# --- authenticate ------------------------------------------------------------------------------
+
+
+def test_authenticate_returns_a_lamba_user(
+    lamba_tokens: TokenSet, lamba_user: EmulatedUser
+) -> None:
+    found = LambaBackend().authenticate(RequestFactory().get("/"), lamba_tokens=lamba_tokens)
+    assert isinstance(found, LambaUser)
+    assert found.email == lamba_user.email
+    assert found.id == lamba_user.id
+    assert found.pk == lamba_user.id
+    assert found.is_authenticated
+    assert found.role_keys == ("member",)
+    assert found.context.active_project is not None
+
+
+def test_djangos_authenticate_finds_the_lamba_user(
+    lamba_tokens: TokenSet, lamba_user: EmulatedUser
+) -> None:
+    found = authenticate(RequestFactory().get("/"), lamba_tokens=lamba_tokens)
+    assert isinstance(found, LambaUser)
+    assert found.email == lamba_user.email
+    assert found.backend == "django_lamba.backends.LambaBackend"
+
+
+def test_authenticate_without_a_request(lamba_tokens: TokenSet) -> None:
+    assert isinstance(LambaBackend().authenticate(None, lamba_tokens=lamba_tokens), LambaUser)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {},
+        {"username": "user@example.com", "password": "correct-horse-battery"},
+        {"token": "something"},
+        {"lamba_tokens": None},
+    ],
+)
+def test_other_credentials_are_not_lambas(
+    lamba: LambaEmulator, credentials: dict[str, Any]
+) -> None:
+    assert LambaBackend().authenticate(RequestFactory().get("/"), **credentials) is None
+    assert lamba.call_count("GET", "/v1/me/context") == 0
+
+
+@pytest.mark.django_db
+def test_django_users_still_authenticate_beside_lamba(lamba: LambaEmulator) -> None:
+    User.objects.create_user("staff", password="staff-password")
+    found = authenticate(RequestFactory().get("/"), username="staff", password="staff-password")
+    assert isinstance(found, User)
+    assert lamba.call_count("GET", "/v1/me/context") == 0
+
+
+def test_a_revoked_token_set_authenticates_nobody(lamba: LambaEmulator) -> None:
+    lamba.add_user("gone@example.com", "long-enough-password")
+    tokens = tokens_for(lamba, "gone@example.com")
+    lamba.disable_user("gone@example.com")
+    assert LambaBackend().authenticate(None, lamba_tokens=tokens) is None
+    assert authenticate(None, lamba_tokens=tokens) is None
+
+
+def test_aauthenticate(lamba_tokens: TokenSet, lamba_user: EmulatedUser) -> None:
+    found = asyncio.run(LambaBackend().aauthenticate(None, lamba_tokens=lamba_tokens))
+    assert isinstance(found, LambaUser)
+    assert found.email == lamba_user.email
+    assert asyncio.run(LambaBackend().aauthenticate(None, username="x", password="y")) is None
+
+
+def test_users_are_never_loaded_from_django_sessions(lamba_user: EmulatedUser) -> None:
+    assert LambaBackend().get_user(lamba_user.id) is None
+    assert asyncio.run(LambaBackend().aget_user(lamba_user.id)) is None
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+
+def test_has_perm_answers_from_lamba(user: LambaUser, lamba: LambaEmulator) -> None:
+    assert user.has_perm("members.read")
+    assert not user.has_perm("members.write")
+    assert user.has_perms(["members.read"])
+    assert not user.has_perms(["members.read", "members.write"])
+    assert LambaBackend().has_perm(user, "members.read")
+    # Loaded once per user object, not once per question.
+    assert lamba.call_count("GET", AUTHZ_PATH) == 1
+
+
+def test_has_perm_follows_grants(lamba: LambaEmulator, lamba_user: EmulatedUser) -> None:
+    lamba.grant(lamba_user.email, permissions=["members.write"])
+    fresh = LambaBackend().authenticate(None, lamba_tokens=tokens_for(lamba, lamba_user.email))
+    assert isinstance(fresh, LambaUser)
+    assert fresh.has_perm("members.write")
+
+
+def test_has_perm_with_an_object_is_not_answered(user: LambaUser) -> None:
+    assert not LambaBackend().has_perm(user, "members.read", obj=object())
+    assert LambaBackend().get_all_permissions(user, obj=object()) == set()
+
+
+def test_get_all_permissions(user: LambaUser) -> None:
+    assert LambaBackend().get_all_permissions(user) == {"members.read"}
+    assert user.get_all_permissions() == {"members.read"}
+
+
+@pytest.mark.django_db
+def test_other_users_get_no_lamba_permissions(lamba: LambaEmulator) -> None:
+    backend = LambaBackend()
+    staff = User(username="staff")
+    for someone in (AnonymousUser(), staff):
+        assert not backend.has_perm(someone, "members.read")
+        assert backend.get_all_permissions(someone) == set()
+    assert lamba.call_count("GET", AUTHZ_PATH) == 0
+
+
+def test_an_outage_answers_false_and_logs(
+    user: LambaUser, lamba: LambaEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    lamba.inject_fault(AUTHZ_PATH, status=503, times=None)
+    with caplog.at_level(logging.WARNING, logger="django_lamba.backends"):
+        assert not user.has_perm("members.read")
+    assert any(r.name == "django_lamba.backends" for r in caplog.records)
+    assert user.get_all_permissions() == set()
+
+
+def test_lamba_permission_maps_django_names(
+    user: LambaUser, settings: Any, lamba: LambaEmulator
+) -> None:
+    class MappingBackend(LambaBackend):
+        def lamba_permission(self, perm: str) -> str:
+            return {"app.view_member": "members.read"}.get(perm, perm)
+
+    assert MappingBackend().has_perm(user, "app.view_member")
+    assert not LambaBackend().has_perm(user, "app.view_member")
+
+
+# --- Django's own permission_required -----------------------------------------------------------
+
+
+@uses_these_urls
+def test_permission_required_lets_a_permitted_lamba_user_in(lamba_client: Client) -> None:
+    response = lamba_client.get("/members/")
+    assert response.status_code == 200
+    assert response.content == b"members for user"
+
+
+@uses_these_urls
+def test_permission_required_refuses_a_lamba_user_without_the_permission(
+    lamba_client: Client,
+) -> None:
+    assert lamba_client.get("/members/edit/").status_code == 403
+    both = lamba_client.get("/both/")
+    assert both.status_code == 302
+    assert both["Location"].startswith("/auth/login/?next=")
+
+
+@uses_these_urls
+def test_permission_required_with_every_permission(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, lamba_client: Client
+) -> None:
+    lamba.grant(lamba_user.email, permissions=["projects.read"])
+    assert lamba_client.get("/both/").status_code == 200
+
+
+@uses_these_urls
+def test_permission_required_sends_anonymous_visitors_to_sign_in(lamba: LambaEmulator) -> None:
+    response = Client().get("/both/")
+    assert response.status_code == 302
+    assert response["Location"] == "/auth/login/?next=/both/"
+    assert Client().get("/members/").status_code == 403
+    assert lamba.call_count("GET", AUTHZ_PATH) == 0

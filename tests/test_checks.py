@@ -1,0 +1,315 @@
+"""System checks: each id fires in its situation, not otherwise, and always with a hint."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.checks import CheckMessage, Error, Tags, Warning, run_checks
+
+import django_lamba.checks
+from django_lamba.checks import AUTH_MIDDLEWARE, BACKEND, MIDDLEWARE, check_settings
+
+_WITHOUT_LAMBA_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    AUTH_MIDDLEWARE,
+]
+
+#: One situation per check id, as settings over the clean configuration below; the last test
+#: checks this covers every id checks.py defines.
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "django_lamba.E001": {"LAMBA_CUSTOMER_AUTH_BASE_URL": ""},
+    "django_lamba.E002": {"LAMBA_CUSTOMER_API_BASE_URL": "test.api.uselamba.com"},
+    "django_lamba.E003": {"MIDDLEWARE": _WITHOUT_LAMBA_MIDDLEWARE},
+    "django_lamba.E004": {"MIDDLEWARE": [MIDDLEWARE, *_WITHOUT_LAMBA_MIDDLEWARE]},
+    "django_lamba.E005": {
+        "AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"]
+    },
+    "django_lamba.E006": {"LAMBA_COOKIE_SAMESITE": "Sideways"},
+    "django_lamba.E007": {"LAMBA_COOKIE_DOMAIN": ".example.com"},
+    "django_lamba.E008": {"LAMBA_CUSTOMER_ENV": "staging"},
+    "django_lamba.E009": {
+        "LAMBA_CUSTOMER_ENV": "prod",
+        "LAMBA_CUSTOMER_AUTH_BASE_URL": "https://test.id.uselamba.com",
+    },
+    "django_lamba.E010": {"LAMBA_CUSTOMER_API_BASE_URL": "https://api.uselamba.com"},
+    "django_lamba.W001": {"LAMBA_CUSTOMER_AUTH_BASE_URL": "http://test.id.uselamba.com"},
+    "django_lamba.W002": {
+        "LAMBA_COOKIE_SECURE": False,
+        "LAMBA_SESSION_COOKIE": "__Secure-at",
+        "LAMBA_REFRESH_COOKIE": "__Secure-rt",
+        "SILENCED_SYSTEM_CHECKS": ["django_lamba.W004"],
+    },
+    "django_lamba.W003": {"LAMBA_COOKIE_SAMESITE": "None"},
+    "django_lamba.W004": {"LAMBA_SESSION_COOKIE": "lamba_access_token"},
+}
+
+
+@pytest.fixture(autouse=True)
+def clean(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A configuration that passes every check, with DEBUG off (production-like)."""
+    for name in list(os.environ):
+        if name.startswith("LAMBA_"):
+            monkeypatch.delenv(name)
+    settings.DEBUG = False
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = "https://test.id.uselamba.com"
+    settings.LAMBA_CUSTOMER_API_BASE_URL = "https://test.api.uselamba.com"
+    settings.LAMBA_CUSTOMER_ENV = "test"
+    settings.LAMBA_SESSION_COOKIE = "__Host-lamba_access_token"
+    settings.LAMBA_REFRESH_COOKIE = "__Host-lamba_refresh_token"
+    yield
+
+
+def ids(messages: list[CheckMessage] | None = None) -> list[str]:
+    found = check_settings() if messages is None else messages
+    for message in found:
+        assert message.hint, f"{message.id} has no hint"
+        assert message.id and message.id.startswith("django_lamba.")
+    return sorted(str(message.id) for message in found)
+
+
+def fires(check_id: str) -> list[CheckMessage]:
+    """Assert ``check_id`` (and nothing else) is reported; return the messages."""
+    messages = check_settings()
+    assert ids(messages) == [check_id]
+    return messages
+
+
+def test_a_good_configuration_passes() -> None:
+    assert check_settings() == []
+
+
+def test_the_test_settings_pass_with_debug_on(settings: Any) -> None:
+    # Plain-http loopback URLs and unprefixed cookie names are fine while developing.
+    settings.DEBUG = True
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = "http://127.0.0.1:8001"
+    settings.LAMBA_CUSTOMER_API_BASE_URL = "http://127.0.0.1:8002"
+    del settings.LAMBA_SESSION_COOKIE
+    del settings.LAMBA_REFRESH_COOKIE
+    assert check_settings() == []
+
+
+def test_registered_with_djangos_check_framework(settings: Any) -> None:
+    del settings.LAMBA_CUSTOMER_AUTH_BASE_URL
+    found = run_checks(tags=[Tags.security])
+    assert "django_lamba.E001" in {message.id for message in found}
+
+
+# --- base URLs ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["LAMBA_CUSTOMER_AUTH_BASE_URL", "LAMBA_CUSTOMER_API_BASE_URL"])
+def test_e001_missing_base_url(settings: Any, name: str) -> None:
+    delattr(settings, name)
+    (message,) = fires("django_lamba.E001")
+    assert isinstance(message, Error)
+    assert name in message.msg
+
+
+def test_e001_not_when_set_in_the_environment(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    del settings.LAMBA_CUSTOMER_AUTH_BASE_URL
+    monkeypatch.setenv("LAMBA_CUSTOMER_AUTH_BASE", "https://test.id.uselamba.com")
+    assert check_settings() == []
+
+
+@pytest.mark.parametrize(
+    "value", ["test.id.uselamba.com", "ftp://test.id.uselamba.com", "https://", "/relative"]
+)
+def test_e002_not_an_absolute_http_url(settings: Any, value: str) -> None:
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = value
+    (message,) = fires("django_lamba.E002")
+    assert "LAMBA_CUSTOMER_AUTH_BASE_URL" in message.msg
+
+
+def test_w001_plain_http_with_debug_off(settings: Any) -> None:
+    settings.LAMBA_CUSTOMER_API_BASE_URL = "http://test.api.uselamba.com"
+    (message,) = fires("django_lamba.W001")
+    assert isinstance(message, Warning)
+    assert "LAMBA_CUSTOMER_API_BASE_URL" in message.msg
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000"])
+def test_w001_not_for_loopback(settings: Any, host: str) -> None:
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = f"http://{host}"
+    settings.LAMBA_CUSTOMER_API_BASE_URL = f"http://{host}"
+    assert check_settings() == []
+
+
+def test_w001_not_with_debug_on(settings: Any) -> None:
+    settings.DEBUG = True
+    settings.LAMBA_CUSTOMER_API_BASE_URL = "http://test.api.uselamba.com"
+    assert check_settings() == []
+
+
+# --- middleware and backend --------------------------------------------------------------------
+
+
+def test_e003_middleware_missing(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
+    (message,) = fires("django_lamba.E003")
+    assert AUTH_MIDDLEWARE in (message.hint or "")
+
+
+def test_e004_middleware_before_authentication_middleware(settings: Any) -> None:
+    rest = [m for m in settings.MIDDLEWARE if m not in (MIDDLEWARE, AUTH_MIDDLEWARE)]
+    settings.MIDDLEWARE = [*rest[:2], MIDDLEWARE, AUTH_MIDDLEWARE, *rest[2:]]
+    fires("django_lamba.E004")
+
+
+def test_e004_not_without_authentication_middleware(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != AUTH_MIDDLEWARE]
+    assert "django_lamba.E004" not in ids()
+
+
+def test_e005_backend_missing(settings: Any) -> None:
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    (message,) = fires("django_lamba.E005")
+    assert BACKEND in message.msg
+
+
+def test_e005_not_for_a_subclass(settings: Any) -> None:
+    settings.AUTHENTICATION_BACKENDS = ["myproject.auth.LambaBackend"]
+    assert check_settings() == []
+
+
+# --- cookies -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["Sideways", "", "Laxx"])
+def test_e006_bad_samesite(settings: Any, value: str) -> None:
+    settings.LAMBA_COOKIE_SAMESITE = value
+    fires("django_lamba.E006")
+
+
+def test_e006_not_for_strict(settings: Any) -> None:
+    settings.LAMBA_COOKIE_SAMESITE = "Strict"
+    assert check_settings() == []
+
+
+def test_e007_host_prefix_with_a_domain(settings: Any) -> None:
+    settings.LAMBA_COOKIE_DOMAIN = ".example.com"
+    fires("django_lamba.E007")
+
+
+def test_e007_host_prefix_without_secure(settings: Any) -> None:
+    settings.DEBUG = True  # W002 stays quiet; E007 is an error whatever DEBUG says
+    settings.LAMBA_COOKIE_SECURE = False
+    fires("django_lamba.E007")
+
+
+def test_w002_insecure_cookies_with_debug_off(settings: Any) -> None:
+    settings.LAMBA_SESSION_COOKIE = "lamba_at"
+    settings.LAMBA_REFRESH_COOKIE = "lamba_rt"
+    settings.LAMBA_COOKIE_SECURE = False
+    assert ids() == ["django_lamba.W002", "django_lamba.W004"]
+
+
+def test_w002_w003_w004_not_with_debug_on(settings: Any) -> None:
+    settings.DEBUG = True
+    settings.LAMBA_SESSION_COOKIE = "lamba_at"
+    settings.LAMBA_REFRESH_COOKIE = "lamba_rt"
+    settings.LAMBA_COOKIE_SECURE = False
+    settings.LAMBA_COOKIE_SAMESITE = "None"
+    assert check_settings() == []
+
+
+def test_w003_samesite_none_with_debug_off(settings: Any) -> None:
+    settings.LAMBA_COOKIE_SAMESITE = "None"
+    fires("django_lamba.W003")
+
+
+@pytest.mark.parametrize(
+    ("session", "refresh"),
+    [
+        ("lamba_access_token", "lamba_refresh_token"),
+        ("__Host-lamba_access_token", "lamba_refresh_token"),
+        ("lamba_access_token", "__Host-lamba_refresh_token"),
+    ],
+)
+def test_w004_cookies_not_host_prefixed(settings: Any, session: str, refresh: str) -> None:
+    settings.LAMBA_SESSION_COOKIE = session
+    settings.LAMBA_REFRESH_COOKIE = refresh
+    (message,) = fires("django_lamba.W004")
+    assert "__Host-" in (message.hint or "")
+
+
+def test_w004_can_be_silenced(settings: Any) -> None:
+    del settings.LAMBA_SESSION_COOKIE
+    del settings.LAMBA_REFRESH_COOKIE
+    settings.SILENCED_SYSTEM_CHECKS = ["django_lamba.W004"]
+    assert not [m for m in run_checks() if m.id == "django_lamba.W004" and not m.is_silenced()]
+
+
+# --- environment -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["staging", "production", "TEST"])
+def test_e008_unknown_environment(settings: Any, env: str) -> None:
+    settings.LAMBA_CUSTOMER_ENV = env
+    (message,) = fires("django_lamba.E008")
+    assert env in message.msg
+
+
+@pytest.mark.parametrize(
+    ("auth", "api"),
+    [
+        ("https://test.id.uselamba.com", "https://test.api.uselamba.com"),
+        ("https://id.uselamba.com", "https://test.api.uselamba.com"),
+    ],
+)
+def test_e009_prod_against_a_test_host(settings: Any, auth: str, api: str) -> None:
+    settings.LAMBA_CUSTOMER_ENV = "prod"
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = auth
+    settings.LAMBA_CUSTOMER_API_BASE_URL = api
+    fires("django_lamba.E009")
+
+
+def test_prod_against_prod_hosts_passes(settings: Any) -> None:
+    settings.LAMBA_CUSTOMER_ENV = "prod"
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = "https://id.uselamba.com"
+    settings.LAMBA_CUSTOMER_API_BASE_URL = "https://api.uselamba.com"
+    assert check_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("auth", "api"),
+    [
+        ("https://test.id.uselamba.com", "https://api.uselamba.com"),
+        ("https://id.uselamba.com", "https://test.api.uselamba.com"),
+    ],
+)
+def test_e010_hosts_from_different_environments(settings: Any, auth: str, api: str) -> None:
+    settings.LAMBA_CUSTOMER_AUTH_BASE_URL = auth
+    settings.LAMBA_CUSTOMER_API_BASE_URL = api
+    fires("django_lamba.E010")
+
+
+def test_e010_not_when_one_url_is_missing(settings: Any) -> None:
+    del settings.LAMBA_CUSTOMER_API_BASE_URL
+    assert ids() == ["django_lamba.E001"]
+
+
+# --- completeness ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check_id", sorted(SCENARIOS))
+def test_each_scenario_reports_exactly_its_id(settings: Any, check_id: str) -> None:
+    for name, value in SCENARIOS[check_id].items():
+        setattr(settings, name, value)
+    found = [m for m in check_settings() if not m.is_silenced()]
+    assert ids(found) == [check_id]
+
+
+def test_every_check_id_has_a_scenario() -> None:
+    """A new id in checks.py needs a scenario (and tests) here."""
+    source = Path(django_lamba.checks.__file__).read_text()
+    defined = set(re.findall(r'id="(django_lamba\.[EW]\d{3})"', source))
+    assert defined, "no check ids found in checks.py"
+    assert defined == set(SCENARIOS)
