@@ -1,48 +1,85 @@
-"""View decorators: sign-in required (and, built on the same answers, permissions and roles).
+"""View decorators: sign-in, Lamba permissions, roles and Project admins required.
 
 Anonymous HTML callers are redirected to ``lamba:login?next=...``; JSON, ``Accept:
-application/json`` and htmx callers get a 401 ProblemDetails. When Lamba is unreachable the answer
-is a 503 with ``Retry-After``, never a sign-in page, so an outage does not look like a logout.
+application/json`` and htmx callers get a 401 ProblemDetails. Signed-in callers who fail the
+check get a 403 (``django_lamba/forbidden.html`` or ProblemDetails), or Django's
+``PermissionDenied`` with ``raise_exception=True``. A 402 from Lamba shows the plan-limit page.
+When Lamba is unreachable the answer is a 503 with ``Retry-After``, never a sign-in page, so an
+outage does not look like a logout. Every decorator works on sync and async views.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, overload
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import resolve_url
+from django.http import HttpRequest
 
-from ._internal.responses import problem, unavailable, wants_json
+from ._internal import perms as checks
+from ._internal.access import Requirement, anonymous_response, denied_response, login_url
+from ._internal.access import aget_user as _auser
+
+__all__ = [
+    "anonymous_response",
+    "lamba_login_required",
+    "lamba_permission_required",
+    "lamba_project_admin_required",
+    "lamba_role_required",
+    "login_url",
+]
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def login_url() -> str:
-    return resolve_url("lamba:login")
+def _guard(
+    requirement: Requirement | None,
+    *,
+    raise_exception: bool = False,
+    login_url: str | None = None,
+) -> Callable[[View], View]:
+    """Build a decorator that lets a request through only when ``requirement`` holds."""
 
+    def decorator(view_func: View) -> View:
+        if iscoroutinefunction(view_func):
 
-def anonymous_response(
-    request: HttpRequest, user: Any, *, login_url_: str | None = None
-) -> HttpResponseBase:
-    """Answer a caller who is not signed in: 503 on outage, else 401 JSON or a login redirect."""
-    error = getattr(user, "lamba_error", None)
-    if error is not None:
-        return unavailable(request, error)
-    if wants_json(request):
-        response: HttpResponse = problem(
-            401,
-            "Not signed in",
-            error_code="authentication_required",
-            detail="Sign in to continue.",
-        )
-        response["WWW-Authenticate"] = 'Cookie realm="lamba"'
-        return response
-    from django.contrib.auth.views import redirect_to_login
+            @wraps(view_func)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                user = await _auser(request)
+                arguments: dict[str, Any] = {
+                    "raise_exception": raise_exception,
+                    "login_url_": login_url,
+                }
+                if requirement is None or not user.is_authenticated:
+                    denied = denied_response(request, user, requirement, **arguments)
+                else:
+                    # Reading the authorization may call Lamba: keep it off the event loop.
+                    denied = await sync_to_async(denied_response, thread_sensitive=False)(
+                        request, user, requirement, **arguments
+                    )
+                if denied is not None:
+                    return denied
+                return await view_func(request, *args, **kwargs)
 
-    return redirect_to_login(request.get_full_path(), resolve_url(login_url_ or login_url()))
+            return async_wrapper  # type: ignore[return-value]
+
+        @wraps(view_func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            denied = denied_response(
+                request,
+                request.user,
+                requirement,
+                raise_exception=raise_exception,
+                login_url_=login_url,
+            )
+            if denied is not None:
+                return denied
+            return view_func(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
 
 
 @overload
@@ -57,42 +94,61 @@ def lamba_login_required(
     view: View | None = None, *, login_url: str | None = None
 ) -> View | Callable[[View], View]:
     """Require a signed-in user; usable bare or with ``login_url=``, on sync and async views."""
-
-    def decorator(view_func: View) -> View:
-        if iscoroutinefunction(view_func):
-
-            @wraps(view_func)
-            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                user = await _auser(request)
-                if not user.is_authenticated:
-                    return anonymous_response(request, user, login_url_=login_url)
-                return await view_func(request, *args, **kwargs)
-
-            return async_wrapper  # type: ignore[return-value]
-
-        @wraps(view_func)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            user = request.user
-            if not user.is_authenticated:
-                return anonymous_response(request, user, login_url_=login_url)
-            return view_func(request, *args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
+    decorator: Callable[[View], View] = _guard(None, login_url=login_url)
     if view is not None:
         return decorator(view)
     return decorator
 
 
-async def _auser(request: HttpRequest) -> Any:
-    """Return the user without blocking the event loop (Django 4.2 has no ``request.auser``)."""
-    auser = getattr(request, "auser", None)
-    if auser is not None:
-        return await auser()
+def lamba_permission_required(
+    perm: str | Iterable[str],
+    *,
+    any: bool = False,
+    raise_exception: bool = False,
+    login_url: str | None = None,
+) -> Callable[[View], View]:
+    """Require Lamba permission ``perm`` (or all of several; at least one with ``any=True``)."""
+    wanted = checks.normalize(perm, "permission")
 
-    def evaluate() -> Any:
-        user = request.user
-        user.is_authenticated  # noqa: B018  (forces the lazy object in a worker thread)
-        return user
+    def requirement(user: Any) -> bool:
+        return checks.has_permissions(user, wanted, any)
 
-    return await sync_to_async(evaluate)()
+    return _guard(requirement, raise_exception=raise_exception, login_url=login_url)
+
+
+def lamba_role_required(
+    role: str | Iterable[str],
+    *,
+    any: bool = False,
+    raise_exception: bool = False,
+    login_url: str | None = None,
+) -> Callable[[View], View]:
+    """Require the Project role ``role`` (or all of several; at least one with ``any=True``)."""
+    wanted = checks.normalize(role, "role")
+
+    def requirement(user: Any) -> bool:
+        return checks.has_roles(user, wanted, any)
+
+    return _guard(requirement, raise_exception=raise_exception, login_url=login_url)
+
+
+@overload
+def lamba_project_admin_required(view: View) -> View: ...
+
+
+@overload
+def lamba_project_admin_required(
+    *, raise_exception: bool = False, login_url: str | None = None
+) -> Callable[[View], View]: ...
+
+
+def lamba_project_admin_required(
+    view: View | None = None, *, raise_exception: bool = False, login_url: str | None = None
+) -> View | Callable[[View], View]:
+    """Require an administrator of the active Project; usable bare or with arguments."""
+    decorator: Callable[[View], View] = _guard(
+        checks.is_project_admin, raise_exception=raise_exception, login_url=login_url
+    )
+    if view is not None:
+        return decorator(view)
+    return decorator

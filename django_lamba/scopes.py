@@ -1,12 +1,187 @@
-"""Scoped sessions: the switch-context view (being written)."""
+"""Scoped sessions: move the signed-in customer into another Workspace / Project.
+
+``POST`` ``workspaceId``, ``projectId`` and ``environment`` (form fields or JSON; the
+environment defaults to ``LAMBA_CUSTOMER_ENV``) to ``lamba:switch_context``. Lamba answers with
+a new token set for that scope: the view writes it as the cookies, drops what was cached for the
+old token (context and authorization), and redirects to a safe ``next`` (JSON callers get
+``{"ok": true, "next": ...}``). Roles and permissions are per Project, so the next request sees
+the new ones. Automatic scoping right after sign-in lives in ``_internal/signin.scope_tokens``.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import logging
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from ._internal import store
+from ._internal.access import anonymous_response, login_url, plan_limit_response
+from ._internal.refresh import note_logout
+from ._internal.responses import (
+    error_message,
+    problem,
+    request_data,
+    safe_next,
+    unavailable,
+    wants_json,
+)
+from .client import get_client
+from .conf import lamba_settings
+from .cookies import delete_token_cookies, set_token_cookies
+from .exceptions import (
+    LambaBadRequest,
+    LambaError,
+    LambaForbidden,
+    LambaPaymentRequired,
+    LambaUnauthorized,
+    LambaUnavailable,
+)
+from .middleware import get_state
+from .user import LambaAnonymousUser, LambaUser
+
+logger = logging.getLogger("django_lamba.scopes")
+
+FIELDS = {"workspaceId": "workspace_id", "projectId": "project_id", "environment": "environment"}
+BINDING_REQUIRED = "customer_auth_context_binding_required"
+MISSING_FIELDS = (
+    "Switching needs a Workspace, a Project and an environment "
+    "(workspaceId, projectId, environment)."
+)
+MESSAGES = {
+    BINDING_REQUIRED: (
+        "Lamba could not bind this session to that Workspace and Project "
+        "(customer_auth_context_binding_required). Check workspaceId, projectId and "
+        "environment, and this site's LAMBA_CUSTOMER_WORKSPACE_ID / LAMBA_CUSTOMER_PROJECT_ID "
+        "/ LAMBA_CUSTOMER_ENV settings."
+    ),
+    "forbidden": "You are not a member of that Workspace and Project.",
+    "not_a_lamba_session": "Only customers signed in with Lamba can switch Workspace or Project.",
+    "too_large": "The new session could not be stored in a cookie. Please contact the site owner.",
+}
 
 
-def _todo(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=501)
+def _field(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, data.get(FIELDS[name]))
+    return value.strip() if isinstance(value, str) else ""
 
 
-switch_context = _todo
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class SwitchContextView(View):
+    """POST only: exchange the session for one scoped to another Workspace / Project."""
+
+    http_method_names = ["post", "options"]
+    template_name = "django_lamba/switch_context.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user: Any = request.user
+        if not user.is_authenticated:
+            return self.anonymous(user)
+        access = get_state(request).current_access_token
+        if not isinstance(user, LambaUser) or not access:
+            return self.failed(LambaForbidden(error_code="not_a_lamba_session"), 403)
+        data = request_data(request)
+        workspace, project = _field(data, "workspaceId"), _field(data, "projectId")
+        environment = _field(data, "environment") or lamba_settings.ENV
+        missing = [
+            name
+            for name, value in (
+                ("workspaceId", workspace),
+                ("projectId", project),
+                ("environment", environment),
+            )
+            if not value
+        ]
+        if missing:
+            errors = {name: ["This field is required."] for name in missing}
+            error = LambaBadRequest(error_code=BINDING_REQUIRED, field_errors=errors)
+            return self.failed(error, message=MISSING_FIELDS)
+        try:
+            tokens = get_client().switch_context(access, workspace, project, environment)
+        except LambaUnauthorized:
+            # The session ended upstream; the next request's middleware signs it out.
+            return self.anonymous(LambaAnonymousUser())
+        except LambaPaymentRequired as error:
+            return plan_limit_response(request, error)
+        except LambaError as error:
+            logger.info("Lamba refused a context switch: %r", error)
+            return self.failed(error)
+        next_url = safe_next(request)
+        response: HttpResponse
+        if wants_json(request):
+            response = JsonResponse(
+                {
+                    "ok": True,
+                    "next": next_url,
+                    "workspaceId": workspace,
+                    "projectId": project,
+                    "environment": environment,
+                }
+            )
+        else:
+            response = HttpResponseRedirect(next_url)
+        self.forget_old_session()
+        if not set_token_cookies(response, tokens):
+            response = self.failed(LambaUnavailable(error_code="too_large"), 502)
+            delete_token_cookies(response)
+        state = get_state(request)
+        state.cookies_written = True
+        state.new_tokens = None
+        return response
+
+    def forget_old_session(self) -> None:
+        """Drop the cached context and authorization of the tokens being replaced."""
+        state = get_state(self.request)
+        for token in {state.access_token, state.current_access_token}:
+            if token:
+                store.forget_access_token(store.token_hash(token))
+        # Lamba ended the old session; a refresh of it finishing late must not come back.
+        rotated = state.new_tokens.refresh_token if state.new_tokens else None
+        note_logout(state.refresh_token, rotated)
+
+    def anonymous(self, user: Any) -> HttpResponseBase:
+        if getattr(user, "lamba_error", None) is not None or wants_json(self.request):
+            return anonymous_response(self.request, user)
+        # Come back to the page the switch started from, not to this POST-only URL.
+        return redirect_to_login(safe_next(self.request), login_url())
+
+    def failed(
+        self, error: LambaError, status: int | None = None, message: str = ""
+    ) -> HttpResponse:
+        """Answer a switch that did not happen: ProblemDetails, or a page saying why."""
+        if isinstance(error, LambaUnavailable) and error.error_code != "too_large":
+            return unavailable(self.request, error)
+        if not message:
+            message = MESSAGES.get(error.error_code, "")
+        if not message:
+            is_forbidden = isinstance(error, LambaForbidden)
+            message = MESSAGES["forbidden"] if is_forbidden else error_message(error)
+        status = status or (error.status if 400 <= error.status < 600 else 503)
+        if wants_json(self.request):
+            # ``message`` is ours, never Lamba's own ``detail``.
+            body = error.to_problem(detail=message)
+            title, code = body.pop("title"), body.pop("errorCode")
+            body.pop("type", None)
+            body.pop("status", None)
+            response: HttpResponse = problem(status, title, error_code=code, **body)
+        else:
+            context = {"message": message, "next": safe_next(self.request)}
+            response = render(self.request, self.template_name, context, status=status)
+        if error.retry_after is not None:
+            response["Retry-After"] = str(int(error.retry_after + 0.999))
+        return response
+
+
+switch_context = SwitchContextView.as_view()

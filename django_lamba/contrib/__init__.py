@@ -1,0 +1,3 @@
+"""Optional integrations with other frameworks (``django_lamba.contrib.drf``)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Template tags: ``{% load lamba %}``."""
+
+from __future__ import annotations
