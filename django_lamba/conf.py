@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from django.conf import settings
+from django.conf import global_settings, settings
 from django.core.exceptions import ImproperlyConfigured
 
 _MISSING = object()
@@ -216,9 +216,8 @@ class LambaSettings:
     @property
     def LOGIN_REDIRECT_URL(self) -> str:
         # Django's own default (/accounts/profile/) counts only when the project chose it.
-        default = (
-            settings.LOGIN_REDIRECT_URL if settings.is_overridden("LOGIN_REDIRECT_URL") else "/"
-        )
+        chosen = settings.LOGIN_REDIRECT_URL
+        default = chosen if chosen != global_settings.LOGIN_REDIRECT_URL else "/"
         return str(_raw("LAMBA_LOGIN_REDIRECT_URL", default))
 
     @property

@@ -1,12 +1,239 @@
-"""OIDC hosted login views (being written)."""
+"""OpenID Connect hosted login: Authorization Code with PKCE S256, ``state`` and ``nonce``.
+
+``oidc_login`` sends the browser to the provider named by ``LAMBA_OIDC_ISSUER`` (Lamba's auth host
+by default; any standards-compliant provider works); ``oidc_callback`` checks the answer, trades
+the code for tokens, validates the ID token before anything else uses them, and then signs in,
+switching into the configured Workspace and Project when both are set. Failures end on
+``django_lamba/oidc_error.html`` (or a ProblemDetails body), never on a redirect back to the
+provider, so nothing loops.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import logging
+from typing import Any
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_protect
+
+from ._internal.flows import read_flow_cookie, set_flow_cookie
+from ._internal.oidc import (
+    BINDING_COOKIE,
+    FLOW_TTL,
+    Attempt,
+    OIDCError,
+    Provider,
+    authorization_url,
+    binding_matches,
+    new_binding_id,
+    provider,
+    start_attempt,
+    take_attempt,
+    verify_id_token,
+)
+from ._internal.responses import error_message, problem, safe_next, wants_json
+from ._internal.signin import scope_tokens, signed_in_response
+from .client import get_client
+from .conf import lamba_settings
+from .cookies import mark_private
+from .exceptions import LambaError, LambaUnavailable
+from .types import TokenSet
+
+logger = logging.getLogger("django_lamba.oidc")
+
+NOT_CONFIGURED = "Signing in with OpenID Connect is not set up on this site."
+STATE_INVALID = (
+    "This sign-in attempt has expired, was already used, or was started in another browser."
+    " Please start again."
+)
+DENIED = "The sign-in was cancelled at the provider."
+REFUSED = "The sign-in provider did not complete the sign-in. Please try again."
+EXPIRED = "This sign-in has expired. Please start again."
 
 
-def _todo(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=501)
+@method_decorator([never_cache, xframe_options_deny], name="dispatch")
+class OIDCView(View):
+    """Shared answers of the two OIDC views: no framing, no referrer, an error page."""
+
+    error_template_name = "django_lamba/oidc_error.html"
+    next_url = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response["Referrer-Policy"] = "no-referrer"
+        mark_private(response)
+        return response
+
+    def failure(
+        self, message: str, *, status: int, error_code: str, retry_after: float | None = None
+    ) -> HttpResponse:
+        """Answer with the error page, or ProblemDetails for JSON callers."""
+        if wants_json(self.request):
+            return problem(
+                status,
+                "Sign-in did not complete",
+                error_code=error_code,
+                detail=message,
+                retry_after=retry_after,
+            )
+        context = {"message": message, "next": self.next_url}
+        response = render(self.request, self.error_template_name, context, status=status)
+        if retry_after is not None:
+            response["Retry-After"] = str(int(retry_after + 0.999))
+        return response
+
+    def oidc_failure(self, error: OIDCError) -> HttpResponse:
+        level = logging.INFO if error.error_code == "oidc_denied" else logging.WARNING
+        logger.log(level, "OIDC sign-in stopped: %s", error.reason)
+        return self.failure(error.message, status=error.status, error_code=error.error_code)
+
+    def lamba_failure(self, error: LambaError) -> HttpResponse:
+        logger.info("OIDC sign-in stopped by the provider or Lamba: %r", error)
+        if error.error_code == "invalid_grant":
+            return self.failure(EXPIRED, status=400, error_code="invalid_grant")
+        status = error.status if 400 <= error.status < 600 else 503
+        retry_after = error.retry_after
+        if isinstance(error, LambaUnavailable):
+            status = 503
+            retry_after = retry_after or lamba_settings.RETRY_AFTER_DEFAULT
+        return self.failure(
+            error_message(error),
+            status=status,
+            error_code=error.error_code or type(error).public_code,
+            retry_after=retry_after,
+        )
 
 
-oidc_login = oidc_callback = _todo
+@method_decorator(csrf_protect, name="dispatch")
+class OIDCLoginView(OIDCView):
+    """Start a hosted sign-in: fresh state, nonce and PKCE verifier, then off to the provider."""
+
+    http_method_names = ["get", "post"]
+
+    def get_redirect_uri(self) -> str:
+        """Return the callback URL registered with the provider."""
+        configured = lamba_settings.OIDC_REDIRECT_URL
+        return configured or self.request.build_absolute_uri(reverse("lamba:oidc_callback"))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.next_url = safe_next(request)
+        client_id = lamba_settings.CLIENT_ID
+        if not client_id:
+            return self.failure(NOT_CONFIGURED, status=404, error_code="oidc_not_configured")
+        issuer = lamba_settings.OIDC_ISSUER
+        try:
+            metadata = provider(issuer)
+        except OIDCError as error:
+            return self.oidc_failure(error)
+        except LambaError as error:
+            return self.lamba_failure(error)
+        # Parallel tabs share one binding id; each has its own state.
+        binding = read_flow_cookie(request, BINDING_COOKIE) or new_binding_id()
+        attempt = start_attempt(binding, self.get_redirect_uri(), self.next_url, issuer)
+        url = authorization_url(metadata, attempt, client_id, lamba_settings.OIDC_SCOPES)
+        if wants_json(request):
+            response: HttpResponse = JsonResponse({"ok": True, "redirect": url})
+        else:
+            response = HttpResponseRedirect(url)
+        set_flow_cookie(response, BINDING_COOKIE, binding, FLOW_TTL)
+        return response
+
+    post = get
+
+
+class OIDCCallbackView(OIDCView):
+    """Finish a hosted sign-in: check ``state``, exchange the code, verify, sign in."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return self.complete()
+        except OIDCError as error:
+            return self.oidc_failure(error)
+        except LambaError as error:
+            return self.lamba_failure(error)
+
+    def complete(self) -> HttpResponse:
+        params = self.request.GET
+        attempt = take_attempt(params.get("state", ""))
+        bound = attempt is not None and binding_matches(
+            attempt, read_flow_cookie(self.request, BINDING_COOKIE)
+        )
+        if attempt is not None and bound:
+            self.next_url = attempt.next_url
+        if "error" in params:
+            error = params["error"][:40]
+            message = DENIED if error == "access_denied" else REFUSED
+            reason = f"provider answered error={error!r}"
+            raise OIDCError(reason, message, error_code="oidc_denied")
+        if attempt is None or not bound:
+            reason = "unknown or reused state" if attempt is None else "state of another browser"
+            raise OIDCError(reason, STATE_INVALID, error_code="oidc_state_invalid")
+        metadata = provider(attempt.issuer)
+        iss = params.get("iss")
+        if iss != metadata.issuer and (iss is not None or metadata.iss_parameter):
+            raise OIDCError("authorization response iss does not match the issuer")
+        code = params.get("code", "")
+        if not code or len(code) > 2048:
+            raise OIDCError("authorization response has no code")
+        body = self.exchange_code(metadata, attempt, code)
+        access = body.get("access_token")
+        claims = verify_id_token(
+            body.get("id_token"),
+            metadata=metadata,
+            client_id=lamba_settings.CLIENT_ID,
+            nonce=attempt.nonce,
+            access_token=access if isinstance(access, str) else "",
+        )
+        tokens = TokenSet.from_json(body)
+        if lamba_settings.OIDC_USERINFO and metadata.userinfo_endpoint:
+            info = get_client().get_document(metadata.userinfo_endpoint, token=tokens.access_token)
+            if info.get("sub") != claims["sub"]:
+                raise OIDCError("userinfo sub differs from the id_token sub")
+        return self.sign_in(tokens, claims, metadata)
+
+    def exchange_code(self, metadata: Provider, attempt: Attempt, code: str) -> dict[str, Any]:
+        """Trade the authorization code and PKCE verifier at the token endpoint."""
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": attempt.redirect_uri,
+            "code_verifier": attempt.verifier,
+            "client_id": lamba_settings.CLIENT_ID,
+        }
+        if lamba_settings.CLIENT_SECRET:
+            form["client_secret"] = lamba_settings.CLIENT_SECRET
+        return get_client().token_endpoint(metadata.token_endpoint, form)
+
+    def sign_in(
+        self, tokens: TokenSet, claims: dict[str, Any], metadata: Provider
+    ) -> HttpResponse:
+        """Scope the session when configured, set the cookies and go to ``next``."""
+        try:
+            scoped = scope_tokens(tokens)
+        except LambaError:
+            if metadata.issuer == lamba_settings.AUTH_BASE_URL:
+                try:
+                    get_client().logout(tokens.access_token, tokens.refresh_token or None)
+                except LambaError:
+                    logger.info("Could not end the OIDC session after a failed context switch")
+            raise
+        return signed_in_response(self.request, scoped, self.next_url)
+
+
+oidc_login = OIDCLoginView.as_view()
+oidc_callback = OIDCCallbackView.as_view()

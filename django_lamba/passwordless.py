@@ -1,12 +1,248 @@
-"""Magic-link and phone one-time-code sign-in views (being written)."""
+"""Magic-link and phone one-time-code sign-in.
+
+Both flows answer HTML forms and JSON, like every ``LambaFormView``. The request steps answer the
+same whether or not Lamba knows the address (no account enumeration), and every send and every
+verification also counts against a per-IP limit here (Lamba limits per account). A magic link's
+GET never spends the token: mail scanners fetch links, so signing in takes one POST.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import logging
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+
+from ._internal import pending
+from ._internal.flows import check_ip_rate, delete_flow_cookie, read_flow_cookie, set_flow_cookie
+from ._internal.responses import problem, safe_next, wants_json
+from .client import get_client
+from .conf import lamba_settings
+from .exceptions import LambaError, LambaForbidden, LambaNotFound, LambaUnauthorized
+from .forms import MagicLinkConfirmForm, MagicLinkRequestForm, PhoneRequestForm, PhoneVerifyForm
+from .types import TokenSet
+from .views import LambaFormView
+
+logger = logging.getLogger("django_lamba.passwordless")
+
+LINK_SENT = "If an account uses that email, a sign-in link is on its way. It works once."
+LINK_INVALID = (
+    "This sign-in link has expired or was already used. Request a new one below, or open the"
+    " newest link from your email."
+)
+CODE_SENT = "If an account uses that number, a code is on its way by text message."
+CODE_WRONG = "That code is not right, or it has expired. Check the message and try again."
+CODE_EXPIRED = "This code has expired or was tried too often. Request a new one."
+MAGIC_LINK_COOKIE = "lamba_magic_link"
 
 
-def _todo(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(status=501)
+class PasswordlessView(LambaFormView):
+    """A ``LambaFormView`` with flow-specific messages and an all-or-nothing sign-in."""
+
+    #: Messages for Lamba ``errorCode`` values, in place of the generic ones.
+    error_messages: ClassVar[dict[str, str]] = {}
+
+    def lamba_error(self, form: forms.Form, error: LambaError) -> HttpResponse:
+        message = self.error_messages.get(error.error_code)
+        if message is None or error.field_errors:
+            return super().lamba_error(form, error)
+        status = error.status if 400 <= error.status < 600 else 503
+        if wants_json(self.request):
+            response = problem(
+                status, type(error).public_title, error_code=error.error_code, detail=message
+            )
+            if error.retry_after is not None:
+                response["Retry-After"] = str(int(error.retry_after + 0.999))
+            return response
+        form.add_error(None, message)
+        return self.render_form(form, status=status)
+
+    def finish(self, tokens: TokenSet) -> HttpResponse:
+        """Sign in; if scoping the new session fails, end it upstream: nothing half-done."""
+        try:
+            return self.sign_in(tokens)
+        except LambaError:
+            try:
+                get_client().logout(tokens.access_token, tokens.refresh_token or None)
+            except LambaError:
+                logger.info("Could not revoke an unscoped session after a failed sign-in")
+            raise
+
+    def next_query(self) -> str:
+        """Return ``?next=...`` when the caller asked for a page other than the default."""
+        next_url = safe_next(self.request)
+        if next_url == resolve_url(lamba_settings.LOGIN_REDIRECT_URL):
+            return ""
+        return "?" + urlencode({"next": next_url})
 
 
-magic_link_request = magic_link_verify = phone_request = phone_verify = _todo
+class MagicLinkRequestView(PasswordlessView):
+    """Ask Lamba to email a sign-in link back to this site's ``lamba:magic_link_verify``."""
+
+    form_class = MagicLinkRequestForm
+    template_name = "django_lamba/magic_link_request.html"
+    sent_template_name = "django_lamba/magic_link_sent.html"
+
+    def get_verify_url(self) -> str:
+        """Return the absolute URL the emailed link points at (Lamba appends ``token``)."""
+        path = reverse("lamba:magic_link_verify") + self.next_query()
+        return self.request.build_absolute_uri(path)
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        check_ip_rate(self.request, "send")
+        email = form.cleaned_data["email"]
+        try:
+            get_client().request_magic_link(email, self.get_verify_url())
+        except (LambaNotFound, LambaForbidden) as error:
+            # Unknown or disabled accounts get the same answer as everyone else.
+            logger.info("Magic link not sent (%s)", error)
+        if wants_json(self.request):
+            return JsonResponse({"ok": True, "detail": LINK_SENT}, status=202)
+        context = self.get_context_data(email=email, message=LINK_SENT)
+        return render(self.request, self.sent_template_name, context)
+
+
+class MagicLinkVerifyView(PasswordlessView):
+    """Confirm a sign-in link with one click (POST); the GET that opens it changes nothing.
+
+    The GET moves the link's token out of the address bar: it is kept server-side behind a
+    handle in a short-lived HttpOnly cookie, and the browser is redirected to this URL without
+    it (answered with ``Referrer-Policy: no-referrer``). The confirmation page itself can then
+    keep the default policy, which CSRF checks need: a ``no-referrer`` page POSTs with
+    ``Origin: null``. JSON callers may instead POST ``{"token": ...}``.
+    """
+
+    form_class = MagicLinkConfirmForm
+    template_name = "django_lamba/magic_link_confirm.html"
+    error_messages: ClassVar[dict[str, str]] = {"invalid_token": LINK_INVALID}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        token = request.GET.get("token", "")
+        if token:
+            response: HttpResponse = HttpResponseRedirect(request.path + self.next_query())
+            if len(token) <= 2048:
+                handle = pending.stash({"token": token})
+                set_flow_cookie(response, MAGIC_LINK_COOKIE, handle, pending.PENDING_TTL)
+            response["Referrer-Policy"] = "no-referrer"
+            return response
+        if not read_flow_cookie(request, MAGIC_LINK_COOKIE):
+            return self.link_invalid(self.get_form(), status=400)
+        return self.render_form(self.get_form())
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        check_ip_rate(self.request, "verify")
+        token = str(form.cleaned_data.get("token") or "")
+        handle = "" if token else read_flow_cookie(self.request, MAGIC_LINK_COOKIE)
+        if handle:
+            stashed = pending.peek(handle)
+            token = str(stashed.get("token") or "") if stashed else ""
+        if not token:
+            return self.link_invalid(form)
+        try:
+            tokens = get_client().verify_magic_link(token)
+        except LambaUnauthorized:
+            if handle:
+                pending.discard(handle)
+            return self.link_invalid(form)
+        if handle:
+            pending.discard(handle)
+        response = self.finish(tokens)
+        delete_flow_cookie(response, MAGIC_LINK_COOKIE)
+        return response
+
+    def link_invalid(self, form: forms.Form, status: int = 401) -> HttpResponse:
+        """Say the link is spent or expired, and offer a new one."""
+        if wants_json(self.request):
+            response: HttpResponse = problem(
+                status, "Sign-in link not valid", error_code="invalid_token", detail=LINK_INVALID
+            )
+        else:
+            _add_error(form, LINK_INVALID)
+            response = self.render_form(form, status=status, link_invalid=True)
+        delete_flow_cookie(response, MAGIC_LINK_COOKIE)
+        return response
+
+
+def _add_error(form: forms.Form, message: str) -> None:
+    if not form.is_bound:
+        form.cleaned_data = {}  # add_error() on an unbound form needs it
+    form.add_error(None, message)
+
+
+def _phone_hint(phone: str) -> str:
+    return phone[-2:] if len(phone) > 6 else ""
+
+
+class PhoneRequestView(PasswordlessView):
+    """Ask Lamba to text a one-time code; the number then waits server-side for the code."""
+
+    form_class = PhoneRequestForm
+    template_name = "django_lamba/phone_request.html"
+    verify_template_name = "django_lamba/phone_verify.html"
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        check_ip_rate(self.request, "send")
+        phone = form.cleaned_data["phone"]
+        try:
+            get_client().request_phone_code(phone)
+        except (LambaNotFound, LambaForbidden) as error:
+            logger.info("Phone code not sent (%s)", error)
+        handle = pending.stash({"phone": phone})
+        if wants_json(self.request):
+            body = {"ok": True, "phoneToken": handle, "detail": CODE_SENT}
+            return JsonResponse(body, status=202)
+        verify = PhoneVerifyForm(initial={"phone_token": handle})
+        context = self.get_context_data(
+            form=verify, message=CODE_SENT, phone_hint=_phone_hint(phone)
+        )
+        return render(self.request, self.verify_template_name, context)
+
+
+class PhoneVerifyView(PasswordlessView):
+    """Check the texted code against the number kept server-side, and sign in."""
+
+    form_class = PhoneVerifyForm
+    template_name = "django_lamba/phone_verify.html"
+    request_template_name = "django_lamba/phone_request.html"
+    error_messages: ClassVar[dict[str, str]] = {"invalid_code": CODE_WRONG}
+    phone_hint = ""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The code form only makes sense right after a code was sent.
+        return HttpResponseRedirect(reverse("lamba:phone_request") + self.next_query())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(phone_hint=self.phone_hint, **kwargs)
+
+    def perform(self, form: forms.Form) -> HttpResponse:
+        check_ip_rate(self.request, "verify")
+        handle = form.cleaned_data["phone_token"]
+        stashed = pending.peek(handle)
+        phone = str(stashed.get("phone") or "") if stashed else ""
+        if not phone:
+            return self.code_expired()
+        self.phone_hint = _phone_hint(phone)
+        tokens = get_client().verify_phone_code(phone, form.cleaned_data["code"])
+        pending.discard(handle)
+        return self.finish(tokens)
+
+    def code_expired(self) -> HttpResponse:
+        """Send the caller back to request a new code."""
+        if wants_json(self.request):
+            return problem(
+                401, "Code expired", error_code="phone_code_expired", detail=CODE_EXPIRED
+            )
+        fresh = PhoneRequestForm()
+        _add_error(fresh, CODE_EXPIRED)
+        context = self.get_context_data(form=fresh)
+        return render(self.request, self.request_template_name, context, status=401)
+
+
+magic_link_request = MagicLinkRequestView.as_view()
+magic_link_verify = MagicLinkVerifyView.as_view()
+phone_request = PhoneRequestView.as_view()
+phone_verify = PhoneVerifyView.as_view()

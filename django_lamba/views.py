@@ -47,7 +47,16 @@ from .types import TokenSet
 
 logger = logging.getLogger("django_lamba.views")
 
-_SENSITIVE = ("password", "mfa_code", "mfaCode", "code", "token", "mfa_token", "mfaToken")
+_SENSITIVE = (
+    "password",
+    "mfa_code",
+    "mfaCode",
+    "code",
+    "token",
+    "mfa_token",
+    "mfaToken",
+    "phone_token",
+)
 
 
 def _camel_to_field(name: str) -> str:

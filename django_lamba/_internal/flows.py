@@ -1,0 +1,88 @@
+"""Pieces the passwordless and OIDC flows share: short-lived flow cookies and a per-IP limit.
+
+Lamba limits magic-link and phone-code requests per account, but every call reaches it from this
+server's address, so the per-IP half of the limit has to live here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from django.http import HttpRequest, HttpResponseBase
+
+from ..conf import lamba_settings
+from ..exceptions import LambaRateLimited
+from . import store
+
+
+def flow_cookie_name(base: str) -> str:
+    """Return a flow cookie's name: ``__Host-`` prefixed whenever cookies are ``Secure``."""
+    return f"__Host-{base}" if lamba_settings.COOKIE_SECURE else base
+
+
+def set_flow_cookie(response: HttpResponseBase, base: str, value: str, max_age: int) -> None:
+    """Set a short-lived HttpOnly, ``SameSite=Lax`` cookie that holds only a random handle.
+
+    Lax, not Strict: the browser must send it on the top-level return from another site.
+    """
+    response.set_cookie(
+        flow_cookie_name(base),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=lamba_settings.COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def delete_flow_cookie(response: HttpResponseBase, base: str) -> None:
+    """Expire a flow cookie with the attributes it was set with."""
+    response.delete_cookie(flow_cookie_name(base), path="/", samesite="Lax")
+    name = flow_cookie_name(base)
+    response.cookies[name]["secure"] = lamba_settings.COOKIE_SECURE
+    response.cookies[name]["httponly"] = True
+
+
+def read_flow_cookie(request: HttpRequest, base: str) -> str:
+    """Return a flow cookie's value if it looks like one of our handles, else ""."""
+    value = request.COOKIES.get(flow_cookie_name(base), "")
+    if not 20 <= len(value) <= 100 or not value.isascii():
+        return ""
+    return value
+
+
+def client_ip(request: HttpRequest) -> str:
+    """Return the caller's address: ``LAMBA_CLIENT_IP_HEADER`` (last hop) or the peer address."""
+    header = lamba_settings.CLIENT_IP_HEADER
+    if header:
+        forwarded = str(request.META.get(header, "")).split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def check_ip_rate(request: HttpRequest, bucket: str) -> None:
+    """Count one attempt from this IP in ``bucket``; raise ``LambaRateLimited`` when over."""
+    limit, window = lamba_settings.IP_RATE_LIMIT, lamba_settings.IP_RATE_WINDOW
+    if limit <= 0 or window <= 0:
+        return
+    now = time.time()
+    slot = math.floor(now / window)
+    who = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    key = f"lamba:ratelimit:{bucket}:{who}:{slot}"
+    cache = store.cache()
+    cache.add(key, 0, timeout=math.ceil(window) + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=math.ceil(window) + 1)
+        count = 1
+    if count > limit:
+        raise LambaRateLimited(
+            status=429,
+            error_code="rate_limited",
+            retry_after=max(1.0, (slot + 1) * window - now),
+        )
