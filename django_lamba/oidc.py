@@ -223,15 +223,9 @@ class OIDCCallbackView(OIDCView):
         self, tokens: TokenSet, claims: dict[str, Any], metadata: Provider
     ) -> HttpResponse:
         """Scope the session when configured, set the cookies and go to ``next``."""
-        try:
-            scoped = scope_tokens(tokens)
-        except LambaError:
-            if metadata.issuer == lamba_settings.AUTH_BASE_URL:
-                try:
-                    get_client().logout(tokens.access_token, tokens.refresh_token or None)
-                except LambaError:
-                    logger.info("Could not end the OIDC session after a failed context switch")
-            raise
+        # Only a Lamba issuer can end the provider session through Lamba's logout.
+        lamba_issuer = metadata.issuer == lamba_settings.AUTH_BASE_URL
+        scoped = scope_tokens(tokens, revoke_on_failure=lamba_issuer)
         return signed_in_response(self.request, scoped, self.next_url)
 
 

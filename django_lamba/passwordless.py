@@ -24,7 +24,6 @@ from .client import get_client
 from .conf import lamba_settings
 from .exceptions import LambaError, LambaForbidden, LambaNotFound, LambaUnauthorized
 from .forms import MagicLinkConfirmForm, MagicLinkRequestForm, PhoneRequestForm, PhoneVerifyForm
-from .types import TokenSet
 from .views import LambaFormView
 
 logger = logging.getLogger("django_lamba.passwordless")
@@ -60,17 +59,6 @@ class PasswordlessView(LambaFormView):
             return response
         form.add_error(None, message)
         return self.render_form(form, status=status)
-
-    def finish(self, tokens: TokenSet) -> HttpResponse:
-        """Sign in; if scoping the new session fails, end it upstream: nothing half-done."""
-        try:
-            return self.sign_in(tokens)
-        except LambaError:
-            try:
-                get_client().logout(tokens.access_token, tokens.refresh_token or None)
-            except LambaError:
-                logger.info("Could not revoke an unscoped session after a failed sign-in")
-            raise
 
     def next_query(self) -> str:
         """Return ``?next=...`` when the caller asked for a page other than the default."""
@@ -150,7 +138,7 @@ class MagicLinkVerifyView(PasswordlessView):
             return self.link_invalid(form)
         if handle:
             pending.discard(handle)
-        response = self.finish(tokens)
+        response = self.sign_in(tokens)
         delete_flow_cookie(response, MAGIC_LINK_COOKIE)
         return response
 
@@ -228,7 +216,7 @@ class PhoneVerifyView(PasswordlessView):
         self.phone_hint = _phone_hint(phone)
         tokens = get_client().verify_phone_code(phone, form.cleaned_data["code"])
         pending.discard(handle)
-        return self.finish(tokens)
+        return self.sign_in(tokens)
 
     def code_expired(self) -> HttpResponse:
         """Send the caller back to request a new code."""

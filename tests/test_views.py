@@ -710,6 +710,17 @@ def test_login_stays_unscoped_without_a_configured_project(
 
 
 @pytest.mark.usefixtures("lamba_user")
+def test_a_failed_switch_ends_the_unscoped_session_upstream(lamba: LambaEmulator) -> None:
+    lamba.inject_fault(SWITCH_PATH, status=403, error_code="forbidden")
+    client = Client()
+    response = client.post(LOGIN, {"login": EMAIL, "password": PASSWORD})
+    assert response.status_code == 403
+    assert token_cookies(response) == {}
+    assert lamba.call_count("POST", "/v1/auth/logout") == 1
+    assert len(lamba.revoked_sessions) == 1
+
+
+@pytest.mark.usefixtures("lamba_user")
 def test_register_switches_into_the_configured_project(lamba: LambaEmulator) -> None:
     client = Client()
     client.post(REGISTER, {"email": "new@example.com", "password": "long-enough-password"})

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import rotate_token
 
 from ..client import get_client
 from ..conf import lamba_settings
 from ..cookies import delete_token_cookies, read_tokens, set_token_cookies
+from ..exceptions import LambaError
 from ..types import TokenSet
 from . import store
 from .refresh import note_logout
 from .responses import problem, wants_json
 
+logger = logging.getLogger("django_lamba.signin")
 
-def scope_tokens(tokens: TokenSet) -> TokenSet:
-    """Switch a fresh session into the configured Workspace/Project, when both are set."""
+
+def scope_tokens(tokens: TokenSet, *, revoke_on_failure: bool = True) -> TokenSet:
+    """Switch a fresh session into the configured Workspace/Project, when both are set.
+
+    If the switch fails the fresh, unscoped session is ended upstream (unless
+    ``revoke_on_failure`` is off) before the error propagates: nothing is left half signed in.
+    """
     workspace, project = lamba_settings.WORKSPACE_ID, lamba_settings.PROJECT_ID
     if not (workspace and project):
         return tokens
-    return get_client().switch_context(tokens.access_token, workspace, project, lamba_settings.ENV)
+    client = get_client()
+    try:
+        return client.switch_context(tokens.access_token, workspace, project, lamba_settings.ENV)
+    except LambaError:
+        if revoke_on_failure:
+            try:
+                client.logout(tokens.access_token, tokens.refresh_token or None)
+            except LambaError:
+                logger.info("Could not end an unscoped session after a failed context switch")
+        raise
 
 
 def forget_request_tokens(request: HttpRequest) -> None:
