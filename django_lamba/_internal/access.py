@@ -34,6 +34,8 @@ def anonymous_response(
 ) -> HttpResponseBase:
     """Answer a caller who is not signed in: 503 on outage, else 401 JSON or a login redirect."""
     error = getattr(user, "lamba_error", None)
+    if isinstance(error, LambaPaymentRequired):
+        return plan_limit_response(request, error)  # a business state, not an outage
     if error is not None:
         return unavailable(request, error)
     if wants_json(request):

@@ -1,9 +1,11 @@
 """Local verification of Lamba access tokens against the auth host's JWKS.
 
 The key set lives in the shared cache (one fetch serves every worker) with a per-process copy in
-front of it. An unknown ``kid`` triggers at most one refetch per interval across all workers, so a
-flood of forged key ids cannot become a flood of JWKS fetches. During a JWKS outage the cached set
-keeps verifying until ``LAMBA_JWKS_MAX_AGE``; after that nothing is verified locally (fail closed).
+front of it. Fetches, including the first one and the refetch an unknown ``kid`` asks for, happen
+at most once per ``LAMBA_JWKS_MIN_REFETCH_INTERVAL`` across all workers, so neither a flood of
+forged key ids nor a JWKS outage becomes a flood of JWKS fetches. During an outage the cached set
+keeps verifying until ``LAMBA_JWKS_MAX_AGE``; after that nothing is verified locally (fail closed:
+the API host is asked instead).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 from jwt import PyJWK
@@ -32,14 +34,20 @@ logger = logging.getLogger("django_lamba.jwt")
 _SUPPORTED_CRIT: frozenset[str] = frozenset()
 #: Header ``typ`` values an access token may carry (RFC 9068 ``at+jwt``, or plain ``JWT``).
 _ACCESS_TYPES = {"at+jwt", "application/at+jwt", "jwt"}
+#: Claims only an OpenID Connect ID token carries (OIDC Core 2, 3.3.2.11): never an access token.
+_ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash", "s_hash")
+#: Key types that can verify an asymmetric signature; an ``oct`` key in a JWKS is never used.
+_ASYMMETRIC_KTY = {"RSA", "EC", "OKP"}
+#: Longer tokens are refused before any decoding (a cookie cannot be this big anyway).
+MAX_TOKEN_LENGTH = 16 * 1024
 _LOCAL_KEYS_TTL = 30.0
 
 
 class Verdict(enum.Enum):
     VALID = "valid"
-    EXPIRED = "expired"  # signature good, ``exp`` passed: refresh before calling the API host
+    EXPIRED = "expired"  # signature good, ``exp`` beyond the leeway: refresh first
     INVALID = "invalid"  # forged, malformed or not an access token: never trusted
-    UNKNOWN = "unknown"  # opaque token, or no usable keys: ask the API host
+    UNKNOWN = "unknown"  # opaque token, unknown key or no usable keys: ask the API host
 
 
 @dataclass(frozen=True)
@@ -71,16 +79,38 @@ def looks_like_jwt(token: str) -> bool:
     return len(parts) == 3 and all(parts[:2]) and parts[0].startswith("eyJ")
 
 
+def unverified_expiry(token: str) -> float | None:
+    """Return the ``exp`` a JWT claims, unverified (only ever used to shorten a cache TTL)."""
+    if len(token) > MAX_TOKEN_LENGTH or not looks_like_jwt(token):
+        return None
+    try:
+        claims = _b64json(token.split(".")[1])
+    except (ValueError, UnicodeError, RecursionError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if _is_number(exp) else None
+
+
+def _is_number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _parse_keys(document: Any) -> dict[str, PyJWK]:
     keys: dict[str, PyJWK] = {}
     entries = document.get("keys") if isinstance(document, dict) else None
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
             continue
+        kty, alg = entry.get("kty"), entry.get("alg")
+        if not isinstance(kty, str) or kty not in _ASYMMETRIC_KTY:
+            continue
+        # Which algorithm a token may use is decided at verification (the key's own ``alg`` must
+        # match it); here only keys that could never verify a signature are dropped.
+        if alg is not None and (not isinstance(alg, str) or alg.upper()[:2] in ("HS", "NO")):
+            continue
         try:
             key = PyJWK.from_dict(entry)
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-            # One bad key must not take the good ones down with it.
+        except Exception:  # one bad key must not take the good ones down with it
             logger.warning("Ignoring an unusable key in the JWKS (kid=%r)", entry.get("kid"))
             continue
         keys[str(entry.get("kid") or "")] = key
@@ -101,7 +131,7 @@ def _fetch(now: float) -> _KeySet | None:
     store.cache().set(
         _cache_key("doc"),
         {"doc": document, "fetched_at": now},
-        timeout=lamba_settings.JWKS_MAX_AGE,
+        timeout=max(1, int(lamba_settings.JWKS_MAX_AGE)),
     )
     return _KeySet(_parse_keys(document), now, now)
 
@@ -110,11 +140,11 @@ def _load(now: float, *, force: bool = False) -> _KeySet | None:
     """Return the freshest usable key set, fetching it when stale (or when ``force``)."""
     issuer = lamba_settings.AUTH_BASE_URL
     local = _local.get(issuer)
-    if local and not force and now - local.loaded_at < _LOCAL_KEYS_TTL:
+    if local and not force and 0 <= now - local.loaded_at < _LOCAL_KEYS_TTL:
         return local
     cached = store.cache().get(_cache_key("doc"))
     keyset: _KeySet | None = None
-    if isinstance(cached, dict) and isinstance(cached.get("fetched_at"), (int, float)):
+    if isinstance(cached, dict) and _is_number(cached.get("fetched_at")):
         fetched_at = float(cached["fetched_at"])
         if local and local.fetched_at == fetched_at:
             keyset = _KeySet(local.keys, fetched_at, now)
@@ -122,9 +152,12 @@ def _load(now: float, *, force: bool = False) -> _KeySet | None:
             keyset = _KeySet(_parse_keys(cached.get("doc")), fetched_at, now)
     stale = keyset is None or now - keyset.fetched_at >= lamba_settings.JWKS_CACHE_TTL
     if force or stale:
-        # One fetch per interval across every worker sharing the cache.
-        interval = lamba_settings.JWKS_MIN_REFETCH_INTERVAL
-        if keyset is None or store.cache().add(_cache_key("refetch"), 1, timeout=interval):
+        # At most one scheduled fetch and one unknown-kid refetch per interval across every
+        # worker sharing the cache: an outage or a forged-kid flood costs one JWKS request per
+        # interval, not one per hit.
+        interval = max(1, int(lamba_settings.JWKS_MIN_REFETCH_INTERVAL))
+        marker = _cache_key("refetch" if force else "fetch")
+        if store.cache().add(marker, 1, timeout=interval):
             fresh = _fetch(now)
             if fresh is not None:
                 keyset = fresh
@@ -146,25 +179,37 @@ def clear_local_keys() -> None:
 
 def verify_access_token(token: str, *, now: float | None = None) -> Verification:
     """Verify a Lamba access token locally and say what it is worth."""
-    if not lamba_settings.VERIFY_JWT or not looks_like_jwt(token):
+    if not lamba_settings.VERIFY_JWT:
+        return Verification(Verdict.UNKNOWN, reason="local verification is off")
+    if len(token) > MAX_TOKEN_LENGTH:
+        return Verification(Verdict.INVALID, reason="token too long")
+    if not looks_like_jwt(token):
         return Verification(Verdict.UNKNOWN, reason="not a JWT")
     try:
         header = _b64json(token.split(".", 1)[0])
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, RecursionError):
         return Verification(Verdict.INVALID, reason="undecodable header")
     if not isinstance(header, dict):
         return Verification(Verdict.INVALID, reason="header is not an object")
     alg = header.get("alg")
-    # The allow-list comes before any key lookup: "none" and HMAC never reach a key.
-    if alg not in lamba_settings.JWT_ALGORITHMS or alg == "none" or str(alg).startswith("HS"):
+    # The allow-list comes before any key lookup: "none" and HMAC never reach a key, and the
+    # header's own ``jwk``, ``jku``, ``x5u`` or ``x5c`` are never read at all.
+    if (
+        not isinstance(alg, str)
+        or alg not in lamba_settings.JWT_ALGORITHMS
+        or alg.lower() == "none"
+        or alg.upper().startswith("HS")
+    ):
         return Verification(Verdict.INVALID, reason=f"algorithm {alg!r} not allowed")
     crit = header.get("crit")
-    if crit is not None and (not isinstance(crit, list) or set(crit) - _SUPPORTED_CRIT):
+    if crit is not None and (not isinstance(crit, list) or set(map(str, crit)) - _SUPPORTED_CRIT):
         return Verification(Verdict.INVALID, reason="unsupported critical header")
     typ = header.get("typ")
     if typ is not None and str(typ).lower() not in _ACCESS_TYPES:
         return Verification(Verdict.INVALID, reason=f"typ {typ!r} is not an access token")
-    kid = str(header.get("kid") or "")
+    kid = header.get("kid", "")
+    if not isinstance(kid, str):
+        return Verification(Verdict.INVALID, reason="kid is not a string")
     moment = time.time() if now is None else now
     keyset = _load(moment)
     if keyset is not None and kid not in keyset.keys:
@@ -173,40 +218,50 @@ def verify_access_token(token: str, *, now: float | None = None) -> Verification
         return Verification(Verdict.UNKNOWN, reason="no usable JWKS")
     key = keyset.keys.get(kid)
     if key is None:
-        return Verification(Verdict.INVALID, reason="unknown kid")
-    return _decode(token, key, str(alg), moment)
+        # Maybe a key published since our last (rate-limited) fetch: let the API host decide.
+        return Verification(Verdict.UNKNOWN, reason="unknown kid")
+    return _decode(token, key, alg, moment)
 
 
 def _decode(token: str, key: PyJWK, alg: str, now: float) -> Verification:
     issuer = lamba_settings.AUTH_BASE_URL
     audience = lamba_settings.JWT_AUDIENCE
-    options: dict[str, Any] = {
-        "require": ["exp", "iat", "iss", "sub"],
-        "verify_aud": audience is not None,
-    }
+    if key.algorithm_name != alg:
+        return Verification(Verdict.INVALID, reason="algorithm does not match the key")
     kwargs: dict[str, Any] = {
         "algorithms": [alg],
         "issuer": issuer,
-        "leeway": lamba_settings.JWT_LEEWAY,
-        "options": options,
+        # Times are checked below against ``now`` (so a frozen clock can test them).
+        "options": {
+            "require": ["exp", "iat", "iss", "sub"],
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+            "verify_aud": audience is not None,
+        },
     }
     if audience is not None:
         kwargs["audience"] = audience
-    expired = False
     try:
-        claims = jwt.decode(token, key.key, **kwargs)
-    except jwt.ExpiredSignatureError:
-        # PyJWT checks the signature before the claims, so this token is genuine but old.
-        expired = True
-        claims = jwt.decode(
-            token, key.key, **{**kwargs, "options": {**options, "verify_exp": False}}
-        )
+        claims = jwt.decode(token, key, **kwargs)
     except jwt.PyJWTError as exc:
         return Verification(Verdict.INVALID, reason=type(exc).__name__)
+    except (ValueError, TypeError, RecursionError):
+        return Verification(Verdict.INVALID, reason="malformed token")
     if claims.get("iss") != issuer:
         return Verification(Verdict.INVALID, reason="issuer mismatch")
-    if "nonce" in claims:
+    if audience is not None and claims.get("aud") is None:
+        return Verification(Verdict.INVALID, reason="audience missing")
+    if any(name in claims for name in _ID_TOKEN_CLAIMS):
         return Verification(Verdict.INVALID, reason="an ID token is not an access token")
-    if not expired and claims.get("exp", 0) + lamba_settings.JWT_LEEWAY < now:
-        expired = True
-    return Verification(Verdict.EXPIRED if expired else Verdict.VALID, claims)
+    leeway = lamba_settings.JWT_LEEWAY
+    exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", 0)
+    if not _is_number(exp) or not _is_number(iat) or not _is_number(nbf):
+        return Verification(Verdict.INVALID, reason="malformed time claims")
+    if nbf > now + leeway:
+        return Verification(Verdict.INVALID, reason="not valid yet (nbf)")
+    if iat > now + leeway:
+        return Verification(Verdict.INVALID, reason="issued in the future (iat)")
+    if exp <= now - leeway:
+        return Verification(Verdict.EXPIRED, claims, reason="expired")
+    return Verification(Verdict.VALID, claims)

@@ -5,6 +5,10 @@ session at once would sign the customer out. Here the first request to take a lo
 cache calls ``/v1/auth/refresh``; the others wait for its result and reuse it. The result stays
 readable (sealed) for a short grace window, so a request that still carries the old refresh token
 is served the same rotated tokens instead of being treated as a reuse.
+
+Only a definitive answer (401, or ``invalid_grant``) ends a session. A timeout, 5xx or 429 keeps
+it, and the refresh token is left alone for a short back-off (``Retry-After`` when given), so an
+outage does not turn every request into another refresh attempt.
 """
 
 from __future__ import annotations
@@ -14,13 +18,18 @@ import time
 
 from ..client import get_client
 from ..conf import lamba_settings
-from ..exceptions import LambaUnauthorized, LambaUnavailable
+from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import TokenSet, mask
 from . import store
+from .jwks import unverified_expiry
 
 logger = logging.getLogger("django_lamba.refresh")
 
 _POLL_INTERVAL = 0.02
+#: Seconds to leave a refresh token alone after a timeout, 5xx or other non-definitive answer.
+OUTAGE_BACKOFF = 2.0
+#: The longest a ``Retry-After`` from the refresh endpoint holds a refresh token back.
+MAX_BACKOFF = 300.0
 
 
 def refresh_once(refresh_token: str) -> TokenSet:
@@ -34,8 +43,11 @@ def refresh_once(refresh_token: str) -> TokenSet:
         rotated = store.get_rotated(refresh_token)
         if rotated is not None:
             return _unless_logged_out(refresh_token, rotated)
+        if store.is_marked("logged_out", refresh_token):
+            raise LambaUnauthorized(error_code="session_logged_out")
         if store.is_marked("failed", refresh_token):
             raise LambaUnauthorized(error_code="refresh_failed")
+        _raise_if_backing_off(refresh_token)
         if store.acquire_lock(refresh_token):
             try:
                 return _refresh_holding_lock(refresh_token)
@@ -47,6 +59,15 @@ def refresh_once(refresh_token: str) -> TokenSet:
         time.sleep(_POLL_INTERVAL)
 
 
+def _raise_if_backing_off(refresh_token: str) -> None:
+    wait = store.held("refresh_rate_limited", refresh_token)
+    if wait > 0:
+        raise LambaRateLimited(error_code="rate_limited", retry_after=wait)
+    wait = store.held("refresh_unavailable", refresh_token)
+    if wait > 0:
+        raise LambaUnavailable("The session refresh is backing off.", retry_after=wait)
+
+
 def _refresh_holding_lock(refresh_token: str) -> TokenSet:
     # Another worker may have finished between our look and our lock.
     rotated = store.get_rotated(refresh_token)
@@ -56,6 +77,18 @@ def _refresh_holding_lock(refresh_token: str) -> TokenSet:
         tokens = get_client().refresh(refresh_token)
     except LambaUnauthorized:
         store.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
+        raise
+    except LambaError as exc:
+        if exc.error_code == "invalid_grant":
+            # OAuth's way of saying "this refresh token is dead", whatever the status.
+            store.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
+            raise LambaUnauthorized(error_code="invalid_grant", status=exc.status) from None
+        if isinstance(exc, LambaRateLimited):
+            wait = min(max(exc.retry_after or 0.0, OUTAGE_BACKOFF), MAX_BACKOFF)
+            store.hold("refresh_rate_limited", refresh_token, wait)
+        else:
+            store.hold("refresh_unavailable", refresh_token, OUTAGE_BACKOFF)
+        logger.warning("Could not refresh session %s (%s); keeping it", mask(refresh_token), exc)
         raise
     store.put_rotated(refresh_token, tokens)
     logger.info("Refreshed session %s -> %s", mask(refresh_token), mask(tokens.refresh_token))
@@ -72,8 +105,23 @@ def _unless_logged_out(refresh_token: str, tokens: TokenSet) -> TokenSet:
 
 
 def note_logout(*refresh_tokens: str | None) -> None:
-    """Record that these refresh tokens were signed out, so late refreshes are discarded."""
+    """Record that these refresh tokens were signed out, so late refreshes are discarded.
+
+    A refresh that already finished (its response may still be on its way to the browser, and
+    land after the logout's) is ended too: its refresh token is marked and its access token is
+    remembered as signed out, so those cookies sign nobody back in.
+    """
     window = lamba_settings.REFRESH_GRACE + lamba_settings.REFRESH_LOCK_TIMEOUT
     for token in refresh_tokens:
-        if token:
-            store.mark("logged_out", token, window)
+        if not token:
+            continue
+        store.mark("logged_out", token, window)
+        successor = store.get_rotated(token)
+        if successor is not None:
+            if successor.refresh_token:
+                store.mark("logged_out", successor.refresh_token, window)
+            access = successor.access_token
+            expires_at = unverified_expiry(access)
+            if expires_at is None and successor.access_token_expires_at is not None:
+                expires_at = successor.access_token_expires_at.timestamp()
+            store.end_access_token(store.token_hash(access), expires_at)

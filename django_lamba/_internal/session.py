@@ -1,13 +1,16 @@
 """From cookies to ``request.user``: verify, use the cache, refresh at most once.
 
 A warm request (valid JWT, context in the cache) makes no network call. An expired JWT is
-refreshed before any call to the API host. A 401 from the API host refreshes once and retries
-once; a second 401 signs the customer out. Outages never sign anyone out.
+refreshed before any call to the API host; a token that fails local verification is never
+trusted, and one that cannot be checked locally (opaque, unknown key, no JWKS) is looked up at the
+API host. A 401 from the API host refreshes once and retries once; a second 401 signs the customer
+out. Outages never sign anyone out, and a 429 holds that token's lookups back for ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -16,14 +19,17 @@ from typing import Any
 
 from ..client import get_client
 from ..conf import lamba_settings
-from ..exceptions import LambaError, LambaUnauthorized
+from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
 from . import store
-from .jwks import Verdict, verify_access_token
-from .refresh import refresh_once
+from .jwks import MAX_TOKEN_LENGTH, Verdict, unverified_expiry, verify_access_token
+from .refresh import MAX_BACKOFF, refresh_once
 
 logger = logging.getLogger("django_lamba.session")
+
+#: RFC 6750 ``b64token``: anything else in a token cookie is garbage, never sent upstream.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 @dataclass
@@ -50,7 +56,7 @@ class RequestState:
 
 
 # Verified claims per access-token hash: a JWT's signature does not change, so the RSA check is
-# done once per token per process. Bounded, and never past the token's own ``exp``.
+# done once per token per process. Bounded, and never past the token's own ``exp`` + leeway.
 _verified_lock = threading.Lock()
 _verified: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 _VERIFIED_MAX = 4096
@@ -63,7 +69,7 @@ def _verify(token: str, token_hash: str) -> tuple[Verdict, dict[str, Any]]:
         return Verdict.VALID, hit[1]
     result = verify_access_token(token)
     if result.verdict is Verdict.VALID:
-        expires = float(result.claims.get("exp", now)) + lamba_settings.JWT_LEEWAY
+        expires = float(result.claims["exp"]) + lamba_settings.JWT_LEEWAY
         with _verified_lock:
             _verified[token_hash] = (expires, result.claims)
             while len(_verified) > _VERIFIED_MAX:
@@ -79,6 +85,12 @@ def clear_verified_cache() -> None:
         _verified.clear()
 
 
+def _usable(token: str | None) -> str | None:
+    if not token or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(token):
+        return None
+    return token
+
+
 def resolve_user(state: RequestState) -> LambaUser | LambaAnonymousUser:
     """Resolve the request's Lamba user once; later calls return the same object."""
     with state.lock:
@@ -88,28 +100,11 @@ def resolve_user(state: RequestState) -> LambaUser | LambaAnonymousUser:
         return state.user
 
 
-def _signed_out(state: RequestState) -> LambaAnonymousUser:
-    state.clear_cookies = True
-    state.new_tokens = None
-    return LambaAnonymousUser()
-
-
-def _refresh(state: RequestState) -> str | None:
-    """Refresh the session once for this request; return the new access token."""
-    if state.refreshed or not state.refresh_token:
-        return None
-    state.refreshed = True
-    old_access = state.current_access_token
-    tokens = refresh_once(state.refresh_token)
-    state.new_tokens = tokens
-    if old_access:
-        store.forget_access_token(store.token_hash(old_access))
-    return tokens.access_token
-
-
 def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     if not state.access_token and not state.refresh_token:
         return LambaAnonymousUser()
+    state.access_token = _usable(state.access_token)
+    state.refresh_token = _usable(state.refresh_token)
     try:
         return _resolve_or_raise(state)
     except LambaUnauthorized as exc:
@@ -123,52 +118,106 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
         return LambaAnonymousUser(lamba_error=exc)
 
 
-def _resolve_or_raise(state: RequestState) -> LambaUser | LambaAnonymousUser:
+def _signed_out(state: RequestState) -> LambaAnonymousUser:
+    state.clear_cookies = True
+    state.new_tokens = None
+    if state.access_token and lamba_settings.STALE_CONTEXT_TTL > 0:
+        verdict, claims = _verify(state.access_token, store.token_hash(state.access_token))
+        if verdict in (Verdict.VALID, Verdict.EXPIRED):
+            store.forget_stale_context(str(claims.get("sid") or ""))
+    return LambaAnonymousUser()
+
+
+def _user(state: RequestState, context: LambaContext) -> LambaUser:
+    return LambaUser(context, authorization_loader=lambda: _authorization(state))
+
+
+def _resolve_or_raise(state: RequestState) -> LambaUser:
     access = state.access_token
     expires_at: float | None = None
     if access:
-        verdict, claims = _verify(access, store.token_hash(access))
+        access_hash = store.token_hash(access)
+        verdict, claims = _verify(access, access_hash)
+        if verdict in (Verdict.VALID, Verdict.UNKNOWN):
+            context, ended = store.lookup_context(access_hash)
+            if ended:
+                raise LambaUnauthorized(error_code="session_logged_out")
+            if context is not None:
+                return _user(state, context)
         if verdict is Verdict.VALID:
             expires_at = float(claims["exp"])
+            if expires_at <= time.time() and state.refresh_token:
+                access = None  # inside our leeway, but the API host would say 401: refresh first
         elif verdict is not Verdict.UNKNOWN:
             access = None  # expired or untrustworthy: only a refresh can help
-    if not access:
-        access = _refresh(state)
-        if not access:
-            return _signed_out(state)
-        expires_at = _expiry_of(access, state.new_tokens)
-    context = _context(access, expires_at)
+    if access:
+        context = _fetch_context(access, expires_at)
+        if context is not None:
+            return _user(state, context)
+    # No usable access token, or the API host said 401: refresh once and try once more.
+    access = _refresh(state)
+    context, ended = store.lookup_context(store.token_hash(access))
+    if ended:
+        raise LambaUnauthorized(error_code="session_logged_out")
     if context is None:
-        # The API host said 401: refresh once and retry once.
-        access = _refresh(state)
-        if not access:
-            return _signed_out(state)
-        context = _context(access, _expiry_of(access, state.new_tokens))
-        if context is None:
-            return _signed_out(state)
-    return LambaUser(context, authorization_loader=lambda: _authorization(state))
+        context = _fetch_context(access, _expiry_of(access, state.new_tokens))
+    if context is None:
+        raise LambaUnauthorized(error_code="unauthorized_after_refresh")
+    return _user(state, context)
+
+
+def _refresh(state: RequestState) -> str:
+    """Refresh the session once for this request; return the new access token."""
+    if state.refreshed or not state.refresh_token:
+        raise LambaUnauthorized(error_code="refresh_unavailable")
+    state.refreshed = True
+    old_access = state.current_access_token
+    tokens = refresh_once(state.refresh_token)
+    state.new_tokens = tokens
+    if old_access:
+        store.forget_access_token(store.token_hash(old_access))
+    return tokens.access_token
 
 
 def _expiry_of(access: str, tokens: TokenSet | None) -> float | None:
     verdict, claims = _verify(access, store.token_hash(access))
     if verdict is Verdict.VALID:
         return float(claims["exp"])
+    if verdict is Verdict.INVALID:
+        logger.error(
+            "An access token Lamba just issued fails local verification; check "
+            "LAMBA_CUSTOMER_AUTH_BASE_URL, LAMBA_JWT_AUDIENCE and LAMBA_JWT_ALGORITHMS."
+        )
     if tokens and tokens.access_token_expires_at:
         return tokens.access_token_expires_at.timestamp()
     return None
 
 
-def _context(access: str, expires_at: float | None) -> LambaContext | None:
-    """Return the context for ``access`` from the cache or Lamba; ``None`` on a 401."""
-    access_hash = store.token_hash(access)
-    context = store.get_context(access_hash)
-    if context is not None:
-        return context
+def _hold_on_rate_limit(access: str, exc: LambaRateLimited) -> None:
+    if exc.retry_after:
+        store.hold("api", access, min(exc.retry_after, MAX_BACKOFF))
+
+
+def _raise_if_held(access: str) -> None:
+    wait = store.held("api", access)
+    if wait > 0:
+        raise LambaRateLimited(error_code="rate_limited", retry_after=wait)
+
+
+def _fetch_context(access: str, expires_at: float | None) -> LambaContext | None:
+    """Return ``/v1/me/context`` for ``access`` and cache it; ``None`` on a 401."""
+    _raise_if_held(access)
     try:
         context = get_client().get_context(access)
     except LambaUnauthorized:
         return None
-    store.set_context(access_hash, context, expires_at)
+    except LambaRateLimited as exc:
+        _hold_on_rate_limit(access, exc)
+        raise
+    if expires_at is None:
+        # The API host accepted this token, so the expiry it claims is genuine.
+        expires_at = unverified_expiry(access)
+    store.set_context(store.token_hash(access), context, expires_at)
     return context
 
 
@@ -176,24 +225,50 @@ def _authorization(state: RequestState) -> LambaAuthorization:
     access = state.current_access_token
     if not access:
         return LambaAuthorization()
-    access_hash = store.token_hash(access)
-    authz = store.get_authorization(access_hash)
-    if authz is None:
+    authz = store.get_authorization(store.token_hash(access))
+    if authz is not None:
+        return authz
+    try:
+        return _fetch_authorization(access)
+    except LambaUnauthorized:
+        if state.refreshed or not state.refresh_token:
+            raise
+    try:
+        access = _refresh(state)
+    except LambaUnauthorized:
+        _signed_out(state)
+        raise
+    return _fetch_authorization(access)
+
+
+def _fetch_authorization(access: str) -> LambaAuthorization:
+    _raise_if_held(access)
+    try:
         authz = get_client().get_authorization(access)
-        verdict, claims = _verify(access, access_hash)
-        expires_at = float(claims["exp"]) if verdict is Verdict.VALID else None
-        store.set_authorization(access_hash, authz, expires_at)
+    except LambaRateLimited as exc:
+        _hold_on_rate_limit(access, exc)
+        raise
+    access_hash = store.token_hash(access)
+    verdict, claims = _verify(access, access_hash)
+    expires_at = float(claims["exp"]) if verdict is Verdict.VALID else unverified_expiry(access)
+    store.set_authorization(access_hash, authz, expires_at)
     return authz
 
 
 def _stale_user(state: RequestState) -> LambaUser | None:
-    access = state.current_access_token
-    if not access or lamba_settings.STALE_CONTEXT_TTL <= 0:
+    if lamba_settings.STALE_CONTEXT_TTL <= 0:
         return None
-    verdict, claims = _verify(access, store.token_hash(access))
-    session_id = str(claims.get("sid") or "")
-    context = store.get_stale_context(session_id) if session_id else None
-    if context is None:
-        return None
-    logger.warning("Lamba is unavailable; serving the last known context of a session")
-    return LambaUser(context, authorization_loader=lambda: _authorization(state), stale=True)
+    for access in dict.fromkeys((state.current_access_token, state.access_token)):
+        if not access:
+            continue
+        access_hash = store.token_hash(access)
+        verdict, claims = _verify(access, access_hash)
+        if verdict not in (Verdict.VALID, Verdict.EXPIRED) or store.lookup_context(access_hash)[1]:
+            continue
+        context = store.get_stale_context(str(claims.get("sid") or ""))
+        if context is not None:
+            logger.warning("Lamba is unavailable; serving the last known context of a session")
+            return LambaUser(
+                context, authorization_loader=lambda: _authorization(state), stale=True
+            )
+    return None

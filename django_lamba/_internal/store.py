@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -20,10 +22,70 @@ from django.core.cache import BaseCache, caches
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext, TokenSet
 
+logger = logging.getLogger("django_lamba.cache")
 
-def cache() -> BaseCache:
-    """Return the cache django_lamba uses (``LAMBA_CACHE_ALIAS``)."""
-    return caches[lamba_settings.CACHE_ALIAS]
+
+class SafeCache:
+    """The configured cache, where an outage (Redis down) reads as a miss instead of a 500.
+
+    A failed ``add`` answers True: when the cache cannot coordinate, one request still gets to
+    refresh or fetch rather than every request waiting for a lock nobody can take.
+    """
+
+    def __init__(self, backend: BaseCache) -> None:
+        self._backend = backend
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        logger.warning("The Lamba cache failed on %s: %s", operation, type(exc).__name__)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self._backend.get(key, default)
+        except Exception as exc:  # any backend's connection error
+            self._failed("get", exc)
+            return default
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        try:
+            self._backend.set(key, value, timeout=timeout)
+        except Exception as exc:
+            self._failed("set", exc)
+
+    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+        try:
+            return bool(self._backend.add(key, value, timeout=timeout))
+        except Exception as exc:
+            self._failed("add", exc)
+            return True
+
+    def delete(self, key: str) -> bool:
+        """Delete ``key``; True only if this call removed it (False on an outage)."""
+        try:
+            return bool(self._backend.delete(key))
+        except Exception as exc:
+            self._failed("delete", exc)
+            return False
+
+    def incr(self, key: str, delta: int = 1) -> int:
+        """Increment a counter; ``ValueError`` if missing, 0 on an outage (limits fail open)."""
+        try:
+            return int(self._backend.incr(key, delta))
+        except ValueError:
+            raise
+        except Exception as exc:
+            self._failed("incr", exc)
+            return 0
+
+    def delete_many(self, keys: list[str]) -> None:
+        try:
+            self._backend.delete_many(keys)
+        except Exception as exc:
+            self._failed("delete_many", exc)
+
+
+def cache() -> SafeCache:
+    """Return the cache django_lamba uses (``LAMBA_CACHE_ALIAS``), outage-tolerant."""
+    return SafeCache(caches[lamba_settings.CACHE_ALIAS])
 
 
 def token_hash(token: str) -> str:
@@ -40,9 +102,27 @@ def _ttl(expires_at: float | None, ttl: float) -> int:
 # --- context and authorization ---------------------------------------------------------------
 
 
+_ENDED = "ended"
+
+
 def get_context(access_hash: str) -> LambaContext | None:
     raw = cache().get(f"lamba:ctx:{access_hash}")
     return LambaContext.from_json(raw) if isinstance(raw, dict) else None
+
+
+def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
+    """Return ``(cached context or None, whether this access token was signed out)``."""
+    raw = cache().get(f"lamba:ctx:{access_hash}")
+    if raw == _ENDED:
+        return None, True
+    return (LambaContext.from_json(raw) if isinstance(raw, dict) else None), False
+
+
+def end_access_token(access_hash: str, expires_at: float | None) -> None:
+    """Remember until it expires that an access token was signed out (a late refresh's result)."""
+    cache().delete(f"lamba:authz:{access_hash}")
+    timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL) + int(lamba_settings.JWT_LEEWAY)
+    cache().set(f"lamba:ctx:{access_hash}", _ENDED, timeout=max(1, timeout))
 
 
 def set_context(access_hash: str, context: LambaContext, expires_at: float | None) -> None:
@@ -53,17 +133,27 @@ def set_context(access_hash: str, context: LambaContext, expires_at: float | Non
     stale_ttl = lamba_settings.STALE_CONTEXT_TTL
     if stale_ttl > 0 and context.session.id:
         cache().set(
-            f"lamba:stale:{hashlib.sha256(context.session.id.encode()).hexdigest()}",
+            _stale_key(context.session.id),
             {"ctx": context.raw, "at": time.time()},
             timeout=int(stale_ttl),
         )
+
+
+def _stale_key(session_id: str) -> str:
+    return f"lamba:stale:{hashlib.sha256(session_id.encode()).hexdigest()}"
+
+
+def forget_stale_context(session_id: str) -> None:
+    """Drop the last known context of a session that ended."""
+    if session_id:
+        cache().delete(_stale_key(session_id))
 
 
 def get_stale_context(session_id: str) -> LambaContext | None:
     """Return the last known context of a session while Lamba is down (if enabled)."""
     if lamba_settings.STALE_CONTEXT_TTL <= 0 or not session_id:
         return None
-    raw = cache().get(f"lamba:stale:{hashlib.sha256(session_id.encode()).hexdigest()}")
+    raw = cache().get(_stale_key(session_id))
     if not isinstance(raw, dict) or not isinstance(raw.get("ctx"), dict):
         return None
     return LambaContext.from_json(raw["ctx"])
@@ -128,8 +218,25 @@ def is_marked(kind: str, refresh_token: str) -> bool:
     return bool(cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"))
 
 
+def hold(kind: str, token: str, seconds: float) -> None:
+    """Back off from calls about ``token`` for ``seconds`` (after a 429 or an outage)."""
+    if seconds > 0:
+        until = time.time() + seconds
+        cache().set(f"lamba:hold:{kind}:{token_hash(token)}", until, timeout=int(seconds + 1.999))
+
+
+def held(kind: str, token: str) -> float:
+    """Return how many seconds remain of a back-off set with :func:`hold` (0 if none)."""
+    until = cache().get(f"lamba:hold:{kind}:{token_hash(token)}")
+    if not isinstance(until, (int, float)):
+        return 0.0
+    return max(0.0, float(until) - time.time())
+
+
 def acquire_lock(refresh_token: str) -> bool:
-    lock_timeout = max(1, int(lamba_settings.REFRESH_LOCK_TIMEOUT))
+    # The lock must outlive the refresh call it guards, or a second worker would reuse the token.
+    slowest_call = lamba_settings.CONNECT_TIMEOUT + lamba_settings.READ_TIMEOUT + 1
+    lock_timeout = max(1, int(max(lamba_settings.REFRESH_LOCK_TIMEOUT, slowest_call) + 0.999))
     return bool(cache().add(f"lamba:lock:{token_hash(refresh_token)}", 1, timeout=lock_timeout))
 
 

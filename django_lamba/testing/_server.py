@@ -22,6 +22,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops bursts of connections (clients then wait a 1 s
+    # SYN retransmit): concurrency tests open dozens at once.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], host_kind: HostKind, dispatcher: Dispatcher
