@@ -710,6 +710,20 @@ def test_login_stays_unscoped_without_a_configured_project(
 
 
 @pytest.mark.usefixtures("lamba_user")
+def test_a_token_too_large_for_a_cookie_is_a_clear_502(
+    lamba: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_CUSTOMER_PROJECT_ID = ""  # sign in unscoped: the fake token goes no further
+    huge = {"access_token": "a" * 5000, "refresh_token": "r", "token_type": "Bearer"}
+    lamba.inject_fault(LOGIN_PATH, status=200, body=huge)
+    response = Client().post(LOGIN, {"login": EMAIL, "password": PASSWORD})
+    assert response.status_code == 502
+    assert response.json()["errorCode"] == "session_too_large"
+    assert "a" * 100 not in response.content.decode()
+    assert token_cookies(response) in ({}, {AT: "", RT: ""})
+
+
+@pytest.mark.usefixtures("lamba_user")
 def test_a_failed_switch_ends_the_unscoped_session_upstream(lamba: LambaEmulator) -> None:
     lamba.inject_fault(SWITCH_PATH, status=403, error_code="forbidden")
     client = Client()

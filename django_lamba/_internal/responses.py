@@ -125,19 +125,23 @@ def error_problem(error: LambaError) -> JsonResponse:
 
 
 def unavailable(request: HttpRequest, error: LambaError | None = None) -> HttpResponse:
-    """Answer 503 (``django_lamba/unavailable.html`` or ProblemDetails) with Retry-After."""
+    """Answer 503 (``django_lamba/unavailable.html`` or ProblemDetails) with Retry-After.
+
+    A 429 from Lamba stays a 429, with Lamba's ``Retry-After``, so clients back off as asked.
+    """
     error = error or LambaUnavailable()
     retry_after = error.retry_after or lamba_settings.RETRY_AFTER_DEFAULT
+    status = 429 if isinstance(error, LambaRateLimited) else 503
     if wants_json(request):
         response: HttpResponse = error_problem(error)
-        response.status_code = 503
+        response.status_code = status
     else:
         html = render_to_string(
             "django_lamba/unavailable.html",
             {"message": error_message(error), "retry_after": int(retry_after)},
             request=request,
         )
-        response = HttpResponse(html, status=503)
+        response = HttpResponse(html, status=status)
     response["Retry-After"] = str(int(retry_after + 0.999))
     response["Cache-Control"] = "no-store"
     return response

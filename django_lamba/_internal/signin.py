@@ -61,8 +61,9 @@ def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) ->
     if old_access:
         store.forget_access_token(store.token_hash(old_access))
     if not set_token_cookies(response, tokens):
+        # Lamba issued something this site cannot store: a bad upstream answer, not our crash.
         failed = problem(
-            500,
+            502,
             "Session too large",
             error_code="session_too_large",
             detail="The session could not be stored in a cookie. Please contact the site owner.",

@@ -12,8 +12,8 @@ from .emulator import LambaEmulator
 
 DEFAULT_CLIENT_ID = "demo-client"
 DEFAULT_REDIRECT_URIS = (
-    "http://127.0.0.1:8000/lamba/oidc/callback/",
-    "http://localhost:8000/lamba/oidc/callback/",
+    "http://127.0.0.1:8000/auth/oidc/callback/",
+    "http://localhost:8000/auth/oidc/callback/",
 )
 
 

@@ -1,0 +1,11 @@
+"""ASGI entry point (``uvicorn example.asgi:application``); the middleware runs async too."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
+
+application = get_asgi_application()
