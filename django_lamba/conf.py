@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import global_settings, settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import empty
 
 _MISSING = object()
 
@@ -27,7 +28,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 
 def _raw(name: str, default: Any = _MISSING) -> Any:
     """Return the setting ``name``, else its environment variable (or alias), else ``default``."""
-    value = getattr(settings, name, _MISSING)
+    # Ask the wrapped settings object directly: LazySettings.__getattr__ raises and catches an
+    # AttributeError for every unset name, and most LAMBA_* settings are unset (defaults).
+    wrapped = getattr(settings, "_wrapped", empty)
+    value = getattr(settings if wrapped is empty else wrapped, name, _MISSING)
     if value is not _MISSING:
         return value
     for env_name in (name, *_ALIASES.get(name, ())):
@@ -191,6 +195,14 @@ class LambaSettings:
     @property
     def CONTEXT_CACHE_TTL(self) -> float:
         return _float("LAMBA_CONTEXT_CACHE_TTL", _raw("LAMBA_CONTEXT_CACHE_TTL", 300))
+
+    @property
+    def LOCAL_CONTEXT_TTL(self) -> float:
+        """Seconds a worker reuses a context it read without asking the shared cache again.
+
+        A sign-out in another worker is seen here at most this much later (0 disables).
+        """
+        return _float("LAMBA_LOCAL_CONTEXT_TTL", _raw("LAMBA_LOCAL_CONTEXT_TTL", 2))
 
     @property
     def STALE_CONTEXT_TTL(self) -> float:

@@ -88,5 +88,11 @@ def delete_token_cookies(response: HttpResponseBase) -> None:
 
 def mark_private(response: HttpResponseBase) -> None:
     """Keep a response that depends on the customer out of shared caches."""
-    patch_vary_headers(response, ("Cookie",))
-    patch_cache_control(response, private=True, no_store=True)
+    if response.has_header("Vary"):
+        patch_vary_headers(response, ("Cookie",))
+    else:
+        response.headers["Vary"] = "Cookie"
+    if response.has_header("Cache-Control"):
+        patch_cache_control(response, private=True, no_store=True)
+    else:
+        response.headers["Cache-Control"] = "private, no-store"

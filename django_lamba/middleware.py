@@ -76,9 +76,8 @@ class LambaMiddleware:
 
     def process_request(self, request: HttpRequest) -> object:
         """Attach the state and the lazy user; return the correlation-id reset token."""
-        token = correlation.set_current(
-            correlation.from_incoming(request.headers.get("X-Correlation-Id"))
-        )
+        # META, not request.headers: building HttpHeaders parses every header of the request.
+        token = correlation.begin(request.META.get("HTTP_X_CORRELATION_ID"))
         access, refresh = read_tokens(request)
         state = RequestState(
             access_token=access,

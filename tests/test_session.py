@@ -330,3 +330,32 @@ def test_issue3_item5_signing_out_and_rotating_are_private_too(
     assert signed_out.cookies[lamba_settings.SESSION_COOKIE].value == ""
     assert "cookie" in _vary(signed_out)
     assert {"private", "no-store"} <= _cache_control(signed_out)
+
+
+def test_issue3_item2_a_worker_sees_a_sign_out_elsewhere_within_the_local_ttl(
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
+) -> None:
+    settings.LAMBA_LOCAL_CONTEXT_TTL = 0.3
+    assert lamba_client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
+    lamba.reset_calls()
+    # Warm: within the local window not even the shared cache is read (no network at all).
+    reads = {"n": 0}
+    real_cache = store.cache
+
+    def counting_cache() -> store.SafeCache:
+        reads["n"] += 1
+        return real_cache()
+
+    store.cache = counting_cache  # type: ignore[assignment]
+    try:
+        assert lamba_client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
+        assert reads["n"] == 0
+    finally:
+        store.cache = real_cache  # type: ignore[assignment]
+    # Another worker signs this session out: only the shared cache says so ...
+    access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
+    caches["default"].set(f"lamba:ctx:{store.token_hash(access)}", "ended", 60)
+    time.sleep(0.4)
+    # ... and once the local window has passed, this worker sees it too.
+    assert lamba_client.get("/whoami/").content == b"anonymous"
+    assert lamba.calls.total() == 0

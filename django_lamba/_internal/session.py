@@ -19,7 +19,7 @@ from typing import Any
 
 from ..client import get_client
 from ..conf import lamba_settings
-from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized
+from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
 from . import store
@@ -204,7 +204,47 @@ def _raise_if_held(access: str) -> None:
         raise LambaRateLimited(error_code="rate_limited", retry_after=wait)
 
 
+@dataclass
+class _Flight:
+    """One in-progress ``/v1/me/context`` call that other threads wait for instead of repeating."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    context: LambaContext | None = None
+    error: LambaError | None = None
+
+
+_flights_lock = threading.Lock()
+_flights: dict[str, _Flight] = {}
+
+
 def _fetch_context(access: str, expires_at: float | None) -> LambaContext | None:
+    """Return ``/v1/me/context`` for ``access`` (one call per token per process at a time)."""
+    access_hash = store.token_hash(access)
+    with _flights_lock:
+        flight = _flights.get(access_hash)
+        leader = flight is None
+        if flight is None:
+            flight = _flights[access_hash] = _Flight()
+    if not leader:
+        # E.g. every request that waited for one refresh now wants the new token's context.
+        if not flight.done.wait(lamba_settings.CONNECT_TIMEOUT + lamba_settings.READ_TIMEOUT):
+            raise LambaUnavailable("A concurrent /v1/me/context call did not finish in time.")
+        if flight.error is not None:
+            raise flight.error
+        return flight.context
+    try:
+        flight.context = _fetch_context_now(access, expires_at)
+        return flight.context
+    except LambaError as exc:
+        flight.error = exc
+        raise
+    finally:
+        with _flights_lock:
+            _flights.pop(access_hash, None)
+        flight.done.set()
+
+
+def _fetch_context_now(access: str, expires_at: float | None) -> LambaContext | None:
     """Return ``/v1/me/context`` for ``access`` and cache it; ``None`` on a 401."""
     _raise_if_held(access)
     try:

@@ -11,7 +11,9 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -110,16 +112,54 @@ def get_context(access_hash: str) -> LambaContext | None:
     return LambaContext.from_json(raw) if isinstance(raw, dict) else None
 
 
+# Contexts this process read recently, per access-token hash. Within LAMBA_LOCAL_CONTEXT_TTL a
+# warm request skips the shared cache entirely; after it the shared cache is read again and stays
+# the truth (a logout elsewhere, a new value), and an unchanged value is not rebuilt.
+_local_lock = threading.Lock()
+_local: OrderedDict[str, tuple[float, dict[str, Any], LambaContext]] = OrderedDict()
+_LOCAL_MAX = 1024
+
+
+def _remember(access_hash: str, raw: dict[str, Any], context: LambaContext) -> None:
+    fresh_until = time.monotonic() + lamba_settings.LOCAL_CONTEXT_TTL
+    with _local_lock:
+        _local[access_hash] = (fresh_until, raw, context)
+        _local.move_to_end(access_hash)
+        while len(_local) > _LOCAL_MAX:
+            _local.popitem(last=False)
+
+
+def _forget_local(access_hash: str) -> None:
+    with _local_lock:
+        _local.pop(access_hash, None)
+
+
+def clear_local_contexts() -> None:
+    """Forget this process's recent contexts (tests)."""
+    with _local_lock:
+        _local.clear()
+
+
 def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
     """Return ``(cached context or None, whether this access token was signed out)``."""
+    local = _local.get(access_hash)
+    if local is not None and local[0] > time.monotonic():
+        return local[2], False
     raw = cache().get(f"lamba:ctx:{access_hash}")
     if raw == _ENDED:
+        _forget_local(access_hash)
         return None, True
-    return (LambaContext.from_json(raw) if isinstance(raw, dict) else None), False
+    if not isinstance(raw, dict):
+        _forget_local(access_hash)
+        return None, False
+    context = local[2] if local is not None and local[1] == raw else LambaContext.from_json(raw)
+    _remember(access_hash, raw, context)
+    return context, False
 
 
 def end_access_token(access_hash: str, expires_at: float | None) -> None:
     """Remember until it expires that an access token was signed out (a late refresh's result)."""
+    _forget_local(access_hash)
     cache().delete(f"lamba:authz:{access_hash}")
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL) + int(lamba_settings.JWT_LEEWAY)
     cache().set(f"lamba:ctx:{access_hash}", _ENDED, timeout=max(1, timeout))
@@ -130,6 +170,7 @@ def set_context(access_hash: str, context: LambaContext, expires_at: float | Non
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
     if timeout > 0:
         cache().set(f"lamba:ctx:{access_hash}", context.raw, timeout=timeout)
+        _remember(access_hash, context.raw, context)
     stale_ttl = lamba_settings.STALE_CONTEXT_TTL
     if stale_ttl > 0 and context.session.id:
         cache().set(
@@ -174,6 +215,7 @@ def set_authorization(
 
 def forget_access_token(access_hash: str) -> None:
     """Drop what is cached for an access token (logout, refresh, switch-context)."""
+    _forget_local(access_hash)
     cache().delete_many([f"lamba:ctx:{access_hash}", f"lamba:authz:{access_hash}"])
 
 

@@ -25,10 +25,12 @@ LAMBA_USER_PASSWORD = "correct-horse-battery"
 def _clear_django_cache() -> None:
     from django_lamba._internal.jwks import clear_local_keys
     from django_lamba._internal.session import clear_verified_cache
+    from django_lamba._internal.store import clear_local_contexts
 
     # Per-process memos sit in front of the shared cache; forget them too.
     clear_local_keys()
     clear_verified_cache()
+    clear_local_contexts()
     try:
         from django.core.cache import caches
 

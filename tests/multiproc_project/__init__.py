@@ -1,0 +1,1 @@
+"""A tiny Django project that ``tests/test_multiprocess.py`` serves with gunicorn."""

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from tests.multiproc_project import views
+
+urlpatterns = [
+    path("ping/", views.ping, name="ping"),
+    path("whoami/", views.whoami, name="whoami"),
+]
