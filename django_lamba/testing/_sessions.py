@@ -149,6 +149,18 @@ def refresh(state: EmulatorState, refresh_token: str) -> dict[str, Any]:
         return token_shape(state, session)
 
 
+def _access_claims(state: EmulatorState, token: str, *, verify_exp: bool) -> dict[str, Any]:
+    """Verify an access-token JWT against the emulator's keys and return its claims."""
+    return decode_jwt(
+        token,
+        state.keys_by_kid(),
+        issuer=state.issuer,
+        typ=ACCESS_TOKEN_TYP,
+        now=state.now(),
+        verify_exp=verify_exp,
+    )
+
+
 def session_for_access_token(
     state: EmulatorState, token: str, *, allow_expired: bool = False
 ) -> Session:
@@ -163,14 +175,7 @@ def session_for_access_token(
             session_id = grant.session_id
         else:
             try:
-                claims = decode_jwt(
-                    token,
-                    state.keys_by_kid(),
-                    issuer=state.issuer,
-                    typ=ACCESS_TOKEN_TYP,
-                    now=state.now(),
-                    verify_exp=not allow_expired,
-                )
+                claims = _access_claims(state, token, verify_exp=not allow_expired)
             except TokenError as exc:
                 raise unauthorized(exc.code, exc.detail) from None
             session_id = str(claims.get("sid", ""))
@@ -189,14 +194,7 @@ def session_id_for(state: EmulatorState, token: str) -> str | None:
             grant = state.opaque_access.get(token)
             return grant.session_id if grant else None
         try:
-            claims = decode_jwt(
-                token,
-                state.keys_by_kid(),
-                issuer=state.issuer,
-                typ=ACCESS_TOKEN_TYP,
-                now=state.now(),
-                verify_exp=False,
-            )
+            claims = _access_claims(state, token, verify_exp=False)
         except TokenError:
             return None
         sid = claims.get("sid")
