@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth import get_backends
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models.manager import EmptyManager
@@ -138,7 +139,9 @@ class LambaUser:
     def has_perm(self, perm: str, obj: Any = None) -> bool:
         """Ask each auth backend as ``User.has_perm`` does; ``LambaBackend`` answers from Lamba."""
         for backend in get_backends():
-            if not hasattr(backend, "has_perm"):
+            # ModelBackend answers from database rows a Lamba user does not have (and on
+            # Django 4.2 queries them with this object as a foreign key).
+            if not hasattr(backend, "has_perm") or isinstance(backend, ModelBackend):
                 continue
             try:
                 if backend.has_perm(self, perm, obj):  # type: ignore[arg-type]
