@@ -6,6 +6,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import rotate_token
+from django.template.loader import render_to_string
 
 from ..client import get_client
 from ..conf import lamba_settings
@@ -13,7 +14,6 @@ from ..cookies import delete_token_cookies, read_tokens, set_token_cookies
 from ..exceptions import LambaError
 from ..types import TokenSet
 from . import store
-from .refresh import note_logout
 from .responses import problem, wants_json
 
 logger = logging.getLogger("django_lamba.signin")
@@ -40,15 +40,6 @@ def scope_tokens(tokens: TokenSet, *, revoke_on_failure: bool = True) -> TokenSe
         raise
 
 
-def forget_request_tokens(request: HttpRequest) -> None:
-    """Drop everything cached for the tokens this request arrived with."""
-    access, refresh = read_tokens(request)
-    if access:
-        store.forget_access_token(store.token_hash(access))
-    if refresh:
-        note_logout(refresh)
-
-
 def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) -> HttpResponse:
     """Answer a finished sign-in: cookies replace whatever the browser had, then redirect."""
     from ..middleware import get_state
@@ -62,12 +53,17 @@ def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) ->
         store.forget_access_token(store.token_hash(old_access))
     if not set_token_cookies(response, tokens):
         # Lamba issued something this site cannot store: a bad upstream answer, not our crash.
-        failed = problem(
-            502,
-            "Session too large",
-            error_code="session_too_large",
-            detail="The session could not be stored in a cookie. Please contact the site owner.",
-        )
+        message = "The session could not be stored in a cookie. Please contact the site owner."
+        failed: HttpResponse
+        if wants_json(request):
+            failed = problem(
+                502, "Session too large", error_code="session_too_large", detail=message
+            )
+        else:
+            html = render_to_string(
+                "django_lamba/sign_in_error.html", {"message": message}, request=request
+            )
+            failed = HttpResponse(html, status=502)
         delete_token_cookies(failed)
         get_state(request).cookies_written = True
         return failed
