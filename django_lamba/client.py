@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from asgiref.sync import sync_to_async
 from requests.adapters import HTTPAdapter
 
-from ._internal import correlation
+from ._internal import breaker, correlation
 from .conf import lamba_settings
 from .exceptions import LambaError, LambaRateLimited, LambaUnavailable, error_class_for
 from .types import (
@@ -157,7 +158,10 @@ class LambaClient:
         session = self._session or _pooled_session()
         timeout = (lamba_settings.CONNECT_TIMEOUT, lamba_settings.READ_TIMEOUT)
         path = url.split("?", 1)[0]
+        parts = urlsplit(url)
+        host = f"{parts.scheme}://{parts.netloc}"
         for attempt in range(1, attempts + 1):
+            breaker.before_call(host)
             started = time.monotonic()
             try:
                 response = session.request(
@@ -171,9 +175,11 @@ class LambaClient:
                     allow_redirects=False,
                 )
             except requests.Timeout:
+                breaker.failed(host)
                 logger.warning("Lamba %s %s timed out", method, path)
                 raise LambaUnavailable(f"Lamba did not answer {method} {path} in time.") from None
             except requests.RequestException as exc:
+                breaker.failed(host)
                 logger.warning("Lamba %s %s failed: %s", method, path, type(exc).__name__)
                 if attempt < attempts:
                     time.sleep(min(0.1 * 2**attempt, lamba_settings.MAX_RETRY_WAIT))
@@ -186,8 +192,16 @@ class LambaClient:
                 logger.debug(
                     "Lamba %s %s -> %s (%.0f ms)", method, path, response.status_code, elapsed_ms
                 )
-                return self._parse_success(response, method, path)
+                try:
+                    body = self._parse_success(response, method, path)
+                except LambaUnavailable:
+                    breaker.failed(host)
+                    raise
+                breaker.succeeded(host)
+                return body
             error = _error_from_response(response)
+            # Only outages count against the host: a 4xx answer is Lamba working.
+            (breaker.failed if isinstance(error, LambaUnavailable) else breaker.succeeded)(host)
             logger.log(
                 logging.INFO if response.status_code < 500 else logging.WARNING,
                 "Lamba %s %s -> %s errorCode=%s traceId=%s (%.0f ms)",

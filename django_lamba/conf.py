@@ -148,6 +148,16 @@ class LambaSettings:
         return int(_float("LAMBA_MAX_RETRIES", _raw("LAMBA_MAX_RETRIES", 1)))
 
     @property
+    def CIRCUIT_FAILURES(self) -> int:
+        """Consecutive outages of a Lamba host before calls to it pause (0 disables)."""
+        return int(_float("LAMBA_CIRCUIT_FAILURES", _raw("LAMBA_CIRCUIT_FAILURES", 5)))
+
+    @property
+    def CIRCUIT_RESET(self) -> float:
+        """Seconds calls to a failing Lamba host pause before one trial call."""
+        return _float("LAMBA_CIRCUIT_RESET", _raw("LAMBA_CIRCUIT_RESET", 10))
+
+    @property
     def MAX_RETRY_WAIT(self) -> float:
         """The longest a request thread sleeps for one ``Retry-After`` before giving up."""
         return _float("LAMBA_MAX_RETRY_WAIT", _raw("LAMBA_MAX_RETRY_WAIT", 2.0))

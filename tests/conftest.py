@@ -35,6 +35,16 @@ def skip_or_fail(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _closed_circuits() -> Iterator[None]:
+    """Start every test with every Lamba host's circuit breaker closed."""
+    from django_lamba._internal import breaker
+
+    breaker.reset()
+    yield
+    breaker.reset()
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     # Under tox this must be the wheel in site-packages, not the source tree.
     try:

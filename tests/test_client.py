@@ -815,3 +815,32 @@ def test_no_log_record_contains_a_token(
         assert secret not in caplog.text
         for record in caplog.records:
             assert secret not in record.getMessage()
+
+
+def test_circuit_opens_after_consecutive_outages_of_one_host(
+    mocked: responses.RequestsMock, client: LambaClient, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 0
+    settings.LAMBA_CIRCUIT_FAILURES = 3
+    mocked.get(f"{API}/v1/me/context", body=HTML, status=502, content_type="text/html")
+    mocked.get(f"{AUTH}/.well-known/jwks.json", json={"keys": []})
+    for _ in range(3):
+        with pytest.raises(LambaUnavailable):
+            client.get_context(ACCESS)
+    with pytest.raises(LambaUnavailable) as paused:
+        client.get_context(ACCESS)
+    assert len(mocked.calls) == 3  # the fourth call never left the process
+    assert paused.value.retry_after is not None and paused.value.retry_after > 0
+    # The other host is not affected.
+    assert client.get_jwks() == {"keys": []}
+
+
+def test_answers_from_lamba_never_open_the_circuit(
+    mocked: responses.RequestsMock, client: LambaClient, settings: Any
+) -> None:
+    settings.LAMBA_CIRCUIT_FAILURES = 2
+    mocked.get(f"{API}/v1/me/context", json=problem(401, "token_expired"), status=401)
+    for _ in range(4):
+        with pytest.raises(LambaUnauthorized):
+            client.get_context(ACCESS)
+    assert len(mocked.calls) == 4

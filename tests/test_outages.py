@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import jwks, session, store
+from django_lamba._internal import breaker, jwks, session, store
 from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.conf import lamba_settings
@@ -131,6 +131,7 @@ def test_sec26_a_cached_key_set_keeps_verifying_through_an_outage_until_max_age(
     assert later(99) is Verdict.VALID
     assert later(101) is Verdict.UNKNOWN  # too old to trust: fail closed
     lamba.clear_faults()
+    breaker.reset()  # 50 simulated seconds later the breaker's real-time pause is over too
     assert later(150) is Verdict.VALID  # the auth host is back: a fresh set
     assert verify_access_token(token, now=start + 150).verdict is Verdict.VALID
 
@@ -371,3 +372,25 @@ def test_a_cache_outage_reads_as_a_miss_not_a_500(lamba: LambaEmulator, settings
     assert response.status_code == 200
     assert lamba_cookies_written(response)
     assert not lamba.revoked_sessions
+
+
+@pytest.mark.usefixtures("lamba_user")
+def test_a_failing_host_is_paused_instead_of_holding_every_worker(
+    lamba: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_READ_TIMEOUT = 0.2
+    settings.LAMBA_MAX_RETRIES = 0
+    settings.LAMBA_CIRCUIT_FAILURES = 3
+    settings.LAMBA_CIRCUIT_RESET = 0.5
+    lamba.inject_fault(CONTEXT_PATH, latency=1.0, times=None)
+    answers = [client_with(scoped(lamba)).get("/protected/") for _ in range(6)]
+    assert [a.status_code for a in answers] == [503] * 6
+    # Three timeouts opened the circuit: the next three never reached Lamba.
+    assert contexts(lamba) == 3
+    assert 0 < int(answers[-1]["Retry-After"]) <= 1
+    # Once the pause is over, one trial call goes through and, Lamba being back, closes it.
+    lamba.clear_faults()
+    time.sleep(0.6)
+    assert client_with(scoped(lamba)).get("/protected/").status_code == 200
+    assert client_with(scoped(lamba)).get("/protected/").status_code == 200
+    assert contexts(lamba) == 5

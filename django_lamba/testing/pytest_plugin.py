@@ -23,6 +23,7 @@ LAMBA_USER_PASSWORD = "correct-horse-battery"
 
 
 def _clear_django_cache() -> None:
+    from django_lamba._internal import breaker
     from django_lamba._internal.jwks import clear_local_keys
     from django_lamba._internal.session import clear_verified_cache
     from django_lamba._internal.store import clear_local_contexts
@@ -31,6 +32,7 @@ def _clear_django_cache() -> None:
     clear_local_keys()
     clear_verified_cache()
     clear_local_contexts()
+    breaker.reset()
     try:
         from django.core.cache import caches
 
