@@ -30,11 +30,8 @@ REFRESH = "lamba_refresh_token"
 def _fresh(lamba: LambaEmulator, settings: Any) -> Iterator[None]:
     settings.LAMBA_READ_TIMEOUT = 2.0
     settings.LAMBA_MAX_RETRY_WAIT = 0.1
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
+    # The `lamba` fixture also empties the per-process key and verification memos.
     yield
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
 
 
 def b64(data: bytes) -> str:

@@ -12,7 +12,6 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -22,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.test import Client
 from jwt.algorithms import RSAAlgorithm
 
-from django_lamba._internal import jwks, session
 from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
@@ -32,12 +30,8 @@ JWKS_PATH = "/.well-known/jwks.json"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_keys(lamba: LambaEmulator) -> Iterator[None]:
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
-    yield
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
+def _fresh_keys(lamba: LambaEmulator) -> None:
+    """Every test here needs the emulator (whose fixture also empties the key memos)."""
 
 
 @pytest.fixture(scope="module")

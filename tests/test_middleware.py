@@ -13,7 +13,7 @@ from django.urls import path
 
 from django_lamba.conf import lamba_settings
 from django_lamba.decorators import lamba_login_required
-from django_lamba.testing import LambaEmulator
+from django_lamba.testing import LambaEmulator, client_with_tokens
 from tests.urls import urlpatterns as base_urlpatterns
 
 pytestmark = pytest.mark.urls(__name__)
@@ -56,11 +56,6 @@ urlpatterns = [
     path("async-protected/", async_protected),
     path("context/", context_view),
 ]
-
-
-def _cookies(client: Client | AsyncClient, tokens: dict[str, str]) -> None:
-    client.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
-    client.cookies[lamba_settings.REFRESH_COOKIE] = tokens["refresh_token"]
 
 
 def _scoped(emu: LambaEmulator, email: str, **kwargs: Any) -> dict[str, str]:
@@ -133,7 +128,7 @@ def test_expired_access_token_is_refreshed_once_and_cookies_rotate(
 ) -> None:
     tokens = _scoped(lamba, lamba_user.email, access_token_ttl=-120)
     client = Client()
-    _cookies(client, tokens)
+    client_with_tokens(tokens, client)
     lamba.reset_calls()
     response = client.get("/protected/")
     assert response.content == b"user@example.com"
@@ -150,7 +145,7 @@ def test_expired_access_token_is_refreshed_once_and_cookies_rotate(
 def test_reused_refresh_token_ends_in_a_clean_sign_out(lamba: LambaEmulator, lamba_user) -> None:
     tokens = _scoped(lamba, lamba_user.email, access_token_ttl=-120)
     thief = Client()
-    _cookies(thief, tokens)
+    client_with_tokens(tokens, thief)
     # Someone else rotates the refresh token first (outside any grace window we know of) ...
     import requests
 
@@ -183,7 +178,7 @@ def test_outage_answers_503_and_keeps_the_cookies(
     settings.LAMBA_READ_TIMEOUT = 0.3
     settings.LAMBA_MAX_RETRIES = 0
     client = Client()
-    _cookies(client, _scoped(lamba, lamba_user.email))
+    client_with_tokens(_scoped(lamba, lamba_user.email), client)
     lamba.inject_fault("/v1/me/context", times=None, **fault)
     response = client.get("/protected/")
     assert response.status_code == 503
@@ -220,7 +215,7 @@ def test_django_session_user_survives_a_dead_lamba_cookie(lamba: LambaEmulator) 
 
 def test_async_views_resolve_the_user_with_auser(lamba: LambaEmulator, lamba_user) -> None:
     client = AsyncClient()
-    _cookies(client, _scoped(lamba, lamba_user.email))
+    client_with_tokens(_scoped(lamba, lamba_user.email), client)
 
     async def scenario() -> list[Any]:
         return [

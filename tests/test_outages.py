@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import breaker, jwks, session, store
+from django_lamba._internal import breaker, jwks, store
 from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.conf import lamba_settings
 from django_lamba.exceptions import LambaPaymentRequired
-from django_lamba.testing import EmulatedUser, LambaEmulator
+from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL
 from django_lamba.user import LambaUser
 
@@ -35,11 +35,8 @@ def _fast_and_fresh(lamba: LambaEmulator, settings: Any) -> Iterator[None]:
     settings.LAMBA_CONNECT_TIMEOUT = 1.0
     settings.LAMBA_REFRESH_WAIT = 1.0
     settings.LAMBA_MAX_RETRY_WAIT = 0.1
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
+    # The `lamba` fixture also empties the per-process key and verification memos.
     yield
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
 
 
 def scoped(lamba: LambaEmulator, **kwargs: Any) -> dict[str, Any]:
@@ -50,13 +47,6 @@ def scoped(lamba: LambaEmulator, **kwargs: Any) -> dict[str, Any]:
         environment=lamba.environment,
         **kwargs,
     )
-
-
-def client_with(tokens: dict[str, Any]) -> Client:
-    client = Client()
-    client.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
-    client.cookies[lamba_settings.REFRESH_COOKIE] = tokens["refresh_token"]
-    return client
 
 
 def lamba_cookies_written(response: Any) -> dict[str, str]:
@@ -161,7 +151,7 @@ def test_sec26_beyond_max_age_the_api_host_decides_instead_of_local_keys(
     monkeypatch.setattr(jwks, "time", SimpleNamespace(time=lambda: real_time() + offset))
     expired = scoped(lamba, access_token_ttl=-120)
     lamba.reset_calls()
-    response = client_with(expired).get("/whoami/")
+    response = client_with_tokens(expired).get("/whoami/")
     assert response.content == b"user@example.com"
     # Locally verified, an expired token is refreshed first; unverifiable, the API host is asked.
     calls = [(r.host, r.path) for r in lamba.requests_log if r.path != JWKS_PATH]
@@ -269,7 +259,7 @@ def test_sec27_stale_context_ends_with_the_session(
     assert lamba_cookies_written(signed_out)[lamba_settings.SESSION_COOKIE] == ""
     # A copy of the old cookies, replayed while Lamba is down, gets nobody's context.
     lamba.inject_fault(CONTEXT_PATH, status=503, times=None)
-    replay = client_with({"access_token": access, "refresh_token": refresh})
+    replay = client_with_tokens({"access_token": access, "refresh_token": refresh})
     assert replay.get("/whoami/").content == b"anonymous"
 
 
@@ -310,7 +300,7 @@ def test_sec28_one_rate_limited_session_does_not_hold_back_another(
 ) -> None:
     lamba.inject_fault(CONTEXT_PATH, status=429, retry_after=120, times=1)
     assert lamba_client.get("/protected/").status_code == 429
-    other = client_with(scoped(lamba))
+    other = client_with_tokens(scoped(lamba))
     assert other.get("/protected/").content == b"user@example.com"
 
 
@@ -364,8 +354,8 @@ def test_a_cache_outage_reads_as_a_miss_not_a_500(lamba: LambaEmulator, settings
         },
     }
     settings.LAMBA_CACHE_ALIAS = "broken"
-    client = client_with(scoped(lamba))
-    expired = client_with(scoped(lamba, access_token_ttl=-120))
+    client = client_with_tokens(scoped(lamba))
+    expired = client_with_tokens(scoped(lamba, access_token_ttl=-120))
     assert client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
     assert client.get("/protected/").status_code == 200
     response = expired.get("/protected/")
@@ -383,7 +373,7 @@ def test_a_failing_host_is_paused_instead_of_holding_every_worker(
     settings.LAMBA_CIRCUIT_FAILURES = 3
     settings.LAMBA_CIRCUIT_RESET = 0.5
     lamba.inject_fault(CONTEXT_PATH, latency=1.0, times=None)
-    answers = [client_with(scoped(lamba)).get("/protected/") for _ in range(6)]
+    answers = [client_with_tokens(scoped(lamba)).get("/protected/") for _ in range(6)]
     assert [a.status_code for a in answers] == [503] * 6
     # Three timeouts opened the circuit: the next three never reached Lamba.
     assert contexts(lamba) == 3
@@ -391,6 +381,6 @@ def test_a_failing_host_is_paused_instead_of_holding_every_worker(
     # Once the pause is over, one trial call goes through and, Lamba being back, closes it.
     lamba.clear_faults()
     time.sleep(0.6)
-    assert client_with(scoped(lamba)).get("/protected/").status_code == 200
-    assert client_with(scoped(lamba)).get("/protected/").status_code == 200
+    assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
+    assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
     assert contexts(lamba) == 5

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import jwks, session, store
+from django_lamba._internal import store
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
-from django_lamba.testing import EmulatedUser, LambaEmulator
+from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL
 from django_lamba.types import TokenSet
 from django_lamba.user import LambaUser
@@ -33,11 +33,8 @@ def _fast_and_fresh(lamba: LambaEmulator, settings: Any) -> Iterator[None]:
     settings.LAMBA_CONNECT_TIMEOUT = 1.0
     settings.LAMBA_REFRESH_WAIT = 3.0
     settings.LAMBA_MAX_RETRY_WAIT = 0.1
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
+    # The `lamba` fixture also empties the per-process key and verification memos.
     yield
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
 
 
 def expired_session(lamba: LambaEmulator) -> dict[str, Any]:
@@ -48,13 +45,6 @@ def expired_session(lamba: LambaEmulator) -> dict[str, Any]:
         environment=lamba.environment,
         access_token_ttl=-120,
     )
-
-
-def client_with(tokens: dict[str, Any]) -> Client:
-    client = Client()
-    client.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
-    client.cookies[lamba_settings.REFRESH_COOKIE] = tokens["refresh_token"]
-    return client
 
 
 def set_cookies(response: Any) -> dict[str, str]:
@@ -94,7 +84,7 @@ def test_sec20_concurrent_requests_with_one_expired_token_refresh_once(
     barrier = threading.Barrier(THREADS)
 
     def one_request(_: int) -> Any:
-        client = client_with(tokens)
+        client = client_with_tokens(tokens)
         barrier.wait()
         return client.get("/whoami/")
 
@@ -134,10 +124,10 @@ def test_sec21_a_late_request_with_the_rotated_refresh_token_gets_the_successor(
     lamba: LambaEmulator, lamba_user: EmulatedUser
 ) -> None:
     tokens = expired_session(lamba)
-    first = client_with(tokens).get("/whoami/")
+    first = client_with_tokens(tokens).get("/whoami/")
     assert first.content == b"user@example.com"
     # Another tab still holding the old cookies, inside the grace window.
-    late = client_with(tokens).get("/whoami/")
+    late = client_with_tokens(tokens).get("/whoami/")
     assert late.content == b"user@example.com"
     assert set_cookies(late) == set_cookies(first)
     only_refresh = Client()
@@ -151,10 +141,10 @@ def test_sec21_after_the_grace_window_the_old_refresh_token_is_a_reuse(
     lamba: LambaEmulator, lamba_user: EmulatedUser
 ) -> None:
     tokens = expired_session(lamba)
-    assert client_with(tokens).get("/whoami/").content == b"user@example.com"
+    assert client_with_tokens(tokens).get("/whoami/").content == b"user@example.com"
     # What the grace window prevents: once it is gone, Lamba sees theft and ends the session.
     store.cache().delete(f"lamba:rotated:{store.token_hash(tokens['refresh_token'])}")
-    late = client_with(tokens).get("/whoami/")
+    late = client_with_tokens(tokens).get("/whoami/")
     assert late.content == b"anonymous"
     assert_cleared(late)
     assert refreshes(lamba) == 2
@@ -168,14 +158,14 @@ def test_sec21_a_request_that_gives_up_waiting_is_not_logged_out(
     tokens = expired_session(lamba)
     lamba.inject_fault(REFRESH_PATH, latency=0.8, times=1)
     with ThreadPoolExecutor(1) as pool:
-        winner = pool.submit(client_with(tokens).get, "/whoami/")
+        winner = pool.submit(client_with_tokens(tokens).get, "/whoami/")
         wait_for(lambda: store.is_locked(tokens["refresh_token"]))
-        loser = client_with(tokens).get("/protected/")
+        loser = client_with_tokens(tokens).get("/protected/")
         assert loser.status_code == 503  # not a sign-in redirect
         assert set_cookies(loser) == {}
         assert winner.result().content == b"user@example.com"
     # Once the winner is done, the loser's next try is served the successor.
-    retry = client_with(tokens).get("/whoami/")
+    retry = client_with_tokens(tokens).get("/whoami/")
     assert retry.content == b"user@example.com"
     assert set_cookies(retry) == set_cookies(winner.result())
     assert refreshes(lamba) == 1
@@ -221,7 +211,7 @@ def test_sec23_a_refresh_outage_keeps_the_cookies(
     settings.LAMBA_READ_TIMEOUT = 0.3
     tokens = expired_session(lamba)
     lamba.inject_fault(REFRESH_PATH, times=None, **fault)
-    client = client_with(tokens)
+    client = client_with_tokens(tokens)
     response = client.get("/protected/")
     assert response.status_code == (429 if fault.get("status") == 429 else 503)
     assert int(response["Retry-After"]) > 0
@@ -249,10 +239,10 @@ def test_sec23_a_definitive_refresh_rejection_clears_the_cookies(
 ) -> None:
     tokens = expired_session(lamba)
     lamba.inject_fault(REFRESH_PATH, times=None, **fault)
-    response = client_with(tokens).get("/whoami/")
+    response = client_with_tokens(tokens).get("/whoami/")
     assert response.content == b"anonymous"
     assert_cleared(response)
-    again = client_with(tokens).get("/protected/")
+    again = client_with_tokens(tokens).get("/protected/")
     assert again.status_code == 302
     assert refreshes(lamba) == 1  # the refusal is remembered: no second call
 
@@ -265,7 +255,7 @@ def test_sec24_a_user_disabled_upstream_is_signed_out_at_refresh(
 ) -> None:
     tokens = expired_session(lamba)
     lamba.disable_user(LAMBA_USER_EMAIL)
-    response = client_with(tokens).get("/whoami/")
+    response = client_with_tokens(tokens).get("/whoami/")
     assert response.content == b"anonymous"
     assert_cleared(response)
     assert refreshes(lamba) == 1
@@ -301,9 +291,9 @@ def test_sec07_a_refresh_that_finishes_after_logout_sets_no_cookies(
 
     monkeypatch.setattr(LambaClient, "refresh", slow_refresh)
     with ThreadPoolExecutor(1) as pool:
-        in_flight = pool.submit(client_with(tokens).get, "/whoami/")
+        in_flight = pool.submit(client_with_tokens(tokens).get, "/whoami/")
         assert upstream_done.wait(5)
-        logout = client_with(tokens).post("/auth/logout/")
+        logout = client_with_tokens(tokens).post("/auth/logout/")
         assert logout.status_code == 302
         assert_cleared(logout)
         logged_out.set()
@@ -317,14 +307,14 @@ def test_sec07_cookies_from_a_refresh_that_lost_to_logout_sign_nobody_in(
     lamba: LambaEmulator, lamba_user: EmulatedUser, logout_upstream: str
 ) -> None:
     tokens = expired_session(lamba)
-    refreshed = client_with(tokens).get("/whoami/")
+    refreshed = client_with_tokens(tokens).get("/whoami/")
     assert refreshed.content == b"user@example.com"
     if logout_upstream == "down":
         lamba.inject_fault("/v1/auth/logout", status=503, times=None)
     # The logout (sent with the old cookies) lands first; the refreshed cookies land after it.
-    assert client_with(tokens).post("/auth/logout/").status_code == 302
+    assert client_with_tokens(tokens).post("/auth/logout/").status_code == 302
     rotated = set_cookies(refreshed)
-    resurrected = client_with(
+    resurrected = client_with_tokens(
         {
             "access_token": rotated[lamba_settings.SESSION_COOKIE],
             "refresh_token": rotated[lamba_settings.REFRESH_COOKIE],

@@ -18,10 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
-from django_lamba._internal import jwks, session, store
+from django_lamba._internal import store
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.conf import lamba_settings
-from django_lamba.testing import EmulatedUser, LambaEmulator
+from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL, LAMBA_USER_PASSWORD
 from django_lamba.types import LambaContext
 from tests.urls import urlpatterns as base_urlpatterns
@@ -45,11 +45,8 @@ urlpatterns = [*base_urlpatterns, path("can-read/", members_read)]
 def _fresh_process_caches(lamba: LambaEmulator, settings: Any) -> Iterator[None]:
     settings.LAMBA_READ_TIMEOUT = 2.0
     settings.LAMBA_REFRESH_WAIT = 2.0
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
+    # The `lamba` fixture also empties the per-process key and verification memos.
     yield
-    jwks.clear_local_keys()
-    session.clear_verified_cache()
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +75,6 @@ def scoped(lamba: LambaEmulator, **kwargs: Any) -> dict[str, Any]:
         environment=lamba.environment,
         **kwargs,
     )
-
-
-def client_with(tokens: dict[str, Any]) -> Client:
-    client = Client()
-    client.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
-    client.cookies[lamba_settings.REFRESH_COOKIE] = tokens["refresh_token"]
-    return client
 
 
 def upstream(lamba: LambaEmulator) -> list[tuple[str, str, str]]:
@@ -116,7 +106,7 @@ def test_issue3_item1_expired_jwt_is_refreshed_before_any_api_call(
 ) -> None:
     tokens = scoped(lamba, access_token_ttl=ttl)
     lamba.reset_calls()
-    response = client_with(tokens).get("/whoami/")
+    response = client_with_tokens(tokens).get("/whoami/")
     assert response.content == b"user@example.com"
     assert upstream(lamba) == [REFRESH, CONTEXT]
     assert response.cookies[lamba_settings.SESSION_COOKIE].value != tokens["access_token"]
@@ -125,7 +115,7 @@ def test_issue3_item1_expired_jwt_is_refreshed_before_any_api_call(
 def test_issue3_item1_opaque_tokens_fall_back_to_the_api_host(opaque: LambaEmulator) -> None:
     tokens = scoped(opaque)
     assert "." not in tokens["access_token"]
-    client = client_with(tokens)
+    client = client_with_tokens(tokens)
     assert client.get("/whoami/").content == b"user@example.com"
     assert upstream(opaque) == [CONTEXT]
     assert opaque.call_count("GET", JWKS_PATH) == 0
@@ -137,7 +127,7 @@ def test_issue3_item1_opaque_tokens_fall_back_to_the_api_host(opaque: LambaEmula
 def test_issue3_item1_an_expired_opaque_token_refreshes_on_the_401(opaque: LambaEmulator) -> None:
     tokens = scoped(opaque, access_token_ttl=-1)
     opaque.reset_calls()
-    response = client_with(tokens).get("/whoami/")
+    response = client_with_tokens(tokens).get("/whoami/")
     assert response.content == b"user@example.com"
     assert upstream(opaque) == [CONTEXT, REFRESH, CONTEXT]
     assert response.cookies[lamba_settings.REFRESH_COOKIE].value != tokens["refresh_token"]
@@ -167,11 +157,11 @@ def test_issue3_item2_cache_keys_and_values_hold_no_raw_token(
     expired = scoped(lamba, access_token_ttl=-120)
     seen = {fresh["access_token"], fresh["refresh_token"]}
     seen |= {expired["access_token"], expired["refresh_token"]}
-    assert client_with(fresh).get("/can-read/").content == b"yes"
-    rotated = client_with(expired).get("/can-read/")
+    assert client_with_tokens(fresh).get("/can-read/").content == b"yes"
+    rotated = client_with_tokens(expired).get("/can-read/")
     assert rotated.content == b"yes"
     seen |= {rotated.cookies[name].value for name in rotated.cookies}
-    logout = client_with(fresh).post("/auth/logout/")
+    logout = client_with_tokens(fresh).post("/auth/logout/")
     assert logout.status_code == 302
     entries = cache_entries()
     assert ctx_key(rotated.cookies[lamba_settings.SESSION_COOKIE].value) in entries
@@ -188,14 +178,14 @@ def test_issue3_item2_context_ttl_never_outlives_the_token(
     lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any
 ) -> None:
     tokens = scoped(lamba, access_token_ttl=20)
-    assert client_with(tokens).get("/whoami/").content == b"user@example.com"
+    assert client_with_tokens(tokens).get("/whoami/").content == b"user@example.com"
     cache: Any = caches[lamba_settings.CACHE_ALIAS]
     expires = cache._expire_info[ctx_key(tokens["access_token"])]
     exp = jwt.decode(tokens["access_token"], options={"verify_signature": False})["exp"]
     assert time.time() < expires <= exp + 1  # not the 300 s CONTEXT_CACHE_TTL
     settings.LAMBA_CONTEXT_CACHE_TTL = 5
     longer = scoped(lamba)
-    assert client_with(longer).get("/whoami/").content == b"user@example.com"
+    assert client_with_tokens(longer).get("/whoami/").content == b"user@example.com"
     assert cache._expire_info[ctx_key(longer["access_token"])] <= time.time() + 5
 
 
@@ -218,7 +208,7 @@ def test_issue3_item2_context_is_dropped_on_refresh(
     context = LambaContext.from_json({"user": {"id": lamba_user.id, "email": "stale@x"}})
     store.set_context(old_hash, context, None)  # as if cached before it expired
     assert ctx_key(tokens["access_token"]) in cache_entries()
-    assert client_with(tokens).get("/whoami/").content == b"user@example.com"
+    assert client_with_tokens(tokens).get("/whoami/").content == b"user@example.com"
     assert ctx_key(tokens["access_token"]) not in cache_entries()
 
 
@@ -270,7 +260,7 @@ def test_issue3_item2_a_request_that_never_reads_the_user_costs_nothing(
 ) -> None:
     tokens = scoped(lamba) if ttl is None else scoped(lamba, access_token_ttl=ttl)
     lamba.reset_calls()
-    response = client_with(tokens).get("/public/")
+    response = client_with_tokens(tokens).get("/public/")
     assert response.content == b"public"
     assert lamba.calls.total() == 0
     assert not response.cookies
@@ -318,14 +308,14 @@ def test_issue3_item5_a_public_view_that_never_read_the_user_has_no_vary(
 def test_issue3_item5_signing_out_and_rotating_are_private_too(
     lamba: LambaEmulator, lamba_user: EmulatedUser
 ) -> None:
-    rotated = client_with(scoped(lamba, access_token_ttl=-120)).get("/public/")
+    rotated = client_with_tokens(scoped(lamba, access_token_ttl=-120)).get("/public/")
     assert "Vary" not in rotated  # nothing was read, so nothing was rotated either
-    rotated = client_with(scoped(lamba, access_token_ttl=-120)).get("/whoami/")
+    rotated = client_with_tokens(scoped(lamba, access_token_ttl=-120)).get("/whoami/")
     assert "cookie" in _vary(rotated)
     assert {"private", "no-store"} <= _cache_control(rotated)
     dead = scoped(lamba)
     lamba.revoke_session(lamba.session_id_for(dead["access_token"]) or "")
-    signed_out = client_with(dead).get("/whoami/")
+    signed_out = client_with_tokens(dead).get("/whoami/")
     assert signed_out.content == b"anonymous"
     assert signed_out.cookies[lamba_settings.SESSION_COOKIE].value == ""
     assert "cookie" in _vary(signed_out)

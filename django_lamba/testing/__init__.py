@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from ._models import EmulatedUser, Fault, OutboxMessage, RecordedRequest
+from .clients import client_with_tokens
 from .emulator import LambaEmulator
 
-__all__ = ["EmulatedUser", "Fault", "LambaEmulator", "OutboxMessage", "RecordedRequest"]
+__all__ = [
+    "EmulatedUser",
+    "Fault",
+    "LambaEmulator",
+    "OutboxMessage",
+    "RecordedRequest",
+    "client_with_tokens",
+]

@@ -87,9 +87,7 @@ def lamba_user(lamba: LambaEmulator) -> EmulatedUser:
 @pytest.fixture
 def lamba_client(lamba: LambaEmulator, lamba_user: EmulatedUser) -> Client:
     """Return a Django test ``Client`` carrying a fresh, scoped session for ``lamba_user``."""
-    from django.test import Client
-
-    from django_lamba.conf import lamba_settings
+    from .clients import client_with_tokens
 
     tokens = lamba.issue_session(
         lamba_user.email,
@@ -97,14 +95,4 @@ def lamba_client(lamba: LambaEmulator, lamba_user: EmulatedUser) -> Client:
         project_id=lamba.project_id,
         environment=lamba.environment,
     )
-    client = Client()
-    for name, value in (
-        (lamba_settings.SESSION_COOKIE, tokens["access_token"]),
-        (lamba_settings.REFRESH_COOKIE, tokens["refresh_token"]),
-    ):
-        client.cookies[name] = value
-        client.cookies[name]["path"] = "/"
-        client.cookies[name]["secure"] = True
-        client.cookies[name]["httponly"] = True
-        client.cookies[name]["samesite"] = "Lax"
-    return client
+    return client_with_tokens(tokens)
