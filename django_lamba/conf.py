@@ -176,6 +176,12 @@ class LambaSettings:
         return [str(alg) for alg in value]
 
     @property
+    def JWT_ISSUER(self) -> str:
+        """The ``iss`` access tokens must carry (default: the auth base URL)."""
+        # Exactly as configured: an issuer with a trailing slash is another issuer.
+        return str(_raw("LAMBA_JWT_ISSUER", "") or "") or self.AUTH_BASE_URL
+
+    @property
     def JWT_AUDIENCE(self) -> str | None:
         return _raw("LAMBA_JWT_AUDIENCE", None) or None
 

@@ -28,6 +28,7 @@ SETTINGS_PAGE = DOCS / "settings.md"
 #: Settings whose default is another setting's value; the doc must name that setting.
 DERIVED_DEFAULTS = {
     "LAMBA_OIDC_ISSUER": "LAMBA_CUSTOMER_AUTH_BASE_URL",
+    "LAMBA_JWT_ISSUER": "LAMBA_CUSTOMER_AUTH_BASE_URL",
     "LAMBA_LOGIN_REDIRECT_URL": "LOGIN_REDIRECT_URL",
     "LAMBA_LOGOUT_REDIRECT_URL": "LOGOUT_REDIRECT_URL",
 }

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import path
 
 from django_lamba._internal import store
+from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
@@ -349,3 +350,33 @@ def test_issue3_item2_a_worker_sees_a_sign_out_elsewhere_within_the_local_ttl(
     # ... and once the local window has passed, this worker sees it too.
     assert lamba_client.get("/whoami/").content == b"anonymous"
     assert lamba.calls.total() == 0
+
+
+def test_tokens_lamba_issued_but_local_checks_refuse_do_not_refresh_every_request(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any, caplog: Any
+) -> None:
+    """A real Lamba whose ``iss`` differs from the setting must not cause a rotation storm."""
+    settings.LAMBA_JWT_ISSUER = "https://id.example.invalid"
+    client = Client()
+    signed_in = client.post(
+        "/auth/login/", {"login": LAMBA_USER_EMAIL, "password": LAMBA_USER_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    assert "fails local verification" in caplog.text
+    lamba.reset_calls()
+    for _ in range(5):
+        assert client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
+    assert lamba.call_count("POST", "/v1/auth/refresh") == 0
+    assert lamba.call_count("GET", "/v1/me/context") == 1  # then cached, as for opaque tokens
+    assert lamba.revoked_sessions == []
+
+
+def test_the_expected_issuer_is_a_setting_matched_exactly(
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
+) -> None:
+    access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
+    settings.LAMBA_JWT_ISSUER = lamba.auth_url
+    assert verify_access_token(access).verdict is Verdict.VALID
+    for other in (lamba.auth_url + "/", lamba.auth_url + "/v1", lamba.auth_url[:-1]):
+        settings.LAMBA_JWT_ISSUER = other
+        assert verify_access_token(access).verdict is Verdict.INVALID

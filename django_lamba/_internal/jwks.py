@@ -224,13 +224,12 @@ def verify_access_token(token: str, *, now: float | None = None) -> Verification
 
 
 def _decode(token: str, key: PyJWK, alg: str, now: float) -> Verification:
-    issuer = lamba_settings.AUTH_BASE_URL
+    issuer = lamba_settings.JWT_ISSUER
     audience = lamba_settings.JWT_AUDIENCE
     if key.algorithm_name != alg:
         return Verification(Verdict.INVALID, reason="algorithm does not match the key")
     kwargs: dict[str, Any] = {
         "algorithms": [alg],
-        "issuer": issuer,
         # Times are checked below against ``now`` (so a frozen clock can test them).
         "options": {
             "require": ["exp", "iat", "iss", "sub"],
@@ -248,7 +247,7 @@ def _decode(token: str, key: PyJWK, alg: str, now: float) -> Verification:
         return Verification(Verdict.INVALID, reason=type(exc).__name__)
     except (ValueError, TypeError, RecursionError):
         return Verification(Verdict.INVALID, reason="malformed token")
-    if claims.get("iss") != issuer:
+    if claims.get("iss") != issuer:  # exact: no prefix, substring or superstring
         return Verification(Verdict.INVALID, reason="issuer mismatch")
     if audience is not None and claims.get("aud") is None:
         return Verification(Verdict.INVALID, reason="audience missing")

@@ -75,6 +75,10 @@ def _verify(token: str, token_hash: str) -> tuple[Verdict, dict[str, Any]]:
             while len(_verified) > _VERIFIED_MAX:
                 _verified.popitem(last=False)
     elif result.verdict is Verdict.INVALID:
+        if store.is_vouched(token_hash):
+            # Lamba issued it; our local checks disagree (a configuration mismatch, logged when
+            # it was issued). Let the API host decide rather than refreshing on every request.
+            return Verdict.UNKNOWN, {}
         logger.info("Ignoring a Lamba access cookie that failed verification: %s", result.reason)
     return result.verdict, result.claims
 
@@ -179,18 +183,28 @@ def _refresh(state: RequestState) -> str:
     return tokens.access_token
 
 
+def note_issued(tokens: TokenSet) -> None:
+    """Check a token set Lamba just issued (a sign-in) as the next request will."""
+    _expiry_of(tokens.access_token, tokens)
+
+
 def _expiry_of(access: str, tokens: TokenSet | None) -> float | None:
+    """Return when a token Lamba just issued expires; vouch for it if local checks disagree."""
     verdict, claims = _verify(access, store.token_hash(access))
     if verdict is Verdict.VALID:
         return float(claims["exp"])
+    expires_at = (
+        tokens.access_token_expires_at.timestamp()
+        if tokens and tokens.access_token_expires_at
+        else None
+    )
     if verdict is Verdict.INVALID:
         logger.error(
             "An access token Lamba just issued fails local verification; check "
-            "LAMBA_CUSTOMER_AUTH_BASE_URL, LAMBA_JWT_AUDIENCE and LAMBA_JWT_ALGORITHMS."
+            "LAMBA_JWT_ISSUER, LAMBA_JWT_AUDIENCE and LAMBA_JWT_ALGORITHMS."
         )
-    if tokens and tokens.access_token_expires_at:
-        return tokens.access_token_expires_at.timestamp()
-    return None
+        store.vouch(store.token_hash(access), expires_at or unverified_expiry(access))
+    return expires_at
 
 
 def _hold_on_rate_limit(access: str, exc: LambaRateLimited) -> None:

@@ -15,6 +15,7 @@ from ..exceptions import LambaError
 from ..types import TokenSet
 from . import store
 from .responses import problem, wants_json
+from .session import note_issued
 
 logger = logging.getLogger("django_lamba.signin")
 
@@ -68,6 +69,7 @@ def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) ->
         get_state(request).cookies_written = True
         return failed
     get_state(request).cookies_written = True
+    note_issued(tokens)
     # A new identity gets a new CSRF secret, as django.contrib.auth.login does.
     rotate_token(request)
     return response

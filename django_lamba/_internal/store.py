@@ -260,6 +260,17 @@ def is_marked(kind: str, refresh_token: str) -> bool:
     return bool(cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"))
 
 
+def vouch(access_hash: str, expires_at: float | None) -> None:
+    """Remember that Lamba itself issued this token although it fails local verification."""
+    timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
+    if timeout > 0:
+        cache().set(f"lamba:vouched:{access_hash}", 1, timeout=timeout)
+
+
+def is_vouched(access_hash: str) -> bool:
+    return bool(cache().get(f"lamba:vouched:{access_hash}"))
+
+
 def hold(kind: str, token: str, seconds: float) -> None:
     """Back off from calls about ``token`` for ``seconds`` (after a 429 or an outage)."""
     if seconds > 0:
