@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +12,7 @@ from django.views.debug import SafeExceptionReporterFilter
 
 from django_lamba.passwordless import MagicLinkVerifyView
 from django_lamba.testing import EmulatedUser, LambaEmulator
+from tests.flows import AT, HOME, PROBLEM_JSON, RT, post_json, token_cookies, whoami
 
 #: What ``django.test.Client`` answers (a test-only subclass of HttpResponseBase).
 Response = Any
@@ -21,29 +21,13 @@ VERIFY = "/auth/magic-link/verify/"
 REQUEST_PATH = "/v1/auth/login/magic-link/request"
 VERIFY_PATH = "/v1/auth/login/magic-link/verify"
 SWITCH_PATH = "/v1/sessions/switch-context"
-AT = "lamba_access_token"
-RT = "lamba_refresh_token"
 LINK_COOKIE = "__Host-lamba_magic_link"
 EMAIL = "user@example.com"
-HOME = "/home/"
-PROBLEM_JSON = "application/problem+json"
 
 
 @pytest.fixture(autouse=True)
 def redirects(settings: Any) -> None:
     settings.LAMBA_LOGIN_REDIRECT_URL = HOME
-
-
-def post_json(client: Client, url: str, data: dict[str, Any]) -> Any:
-    return client.post(url, json.dumps(data), content_type="application/json")
-
-
-def token_cookies(response: Response) -> dict[str, str]:
-    return {name: response.cookies[name].value for name in (AT, RT) if name in response.cookies}
-
-
-def whoami(client: Client) -> str:
-    return client.get("/whoami/").content.decode()
 
 
 def request_link(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import pickle
 from typing import Any
@@ -12,20 +11,17 @@ from django.core.cache import caches
 from django.test import Client
 
 from django_lamba.testing import EmulatedUser, LambaEmulator
+from tests.flows import AT, HOME, PROBLEM_JSON, RT, post_json, token_cookies, whoami
 
 #: What ``django.test.Client`` answers (a test-only subclass of HttpResponseBase).
 Response = Any
 LOGIN = "/auth/login/"
 LOGIN_PATH = "/v1/auth/login/password"
 SWITCH_PATH = "/v1/sessions/switch-context"
-AT = "lamba_access_token"
-RT = "lamba_refresh_token"
 EMAIL = "mfa@example.com"
 PASSWORD = "a-very-distinctive-pa55word"
 CODE = "246810"
 WRONG = "135790"
-HOME = "/home/"
-PROBLEM_JSON = "application/problem+json"
 EXPIRED = "This sign-in has expired. Please enter your password again."
 
 
@@ -37,18 +33,6 @@ def redirects(settings: Any) -> None:
 @pytest.fixture
 def mfa_user(lamba: LambaEmulator) -> EmulatedUser:
     return lamba.add_user(EMAIL, PASSWORD, mfa_code=CODE, roles=["member"])
-
-
-def post_json(client: Client, url: str, data: dict[str, Any]) -> Any:
-    return client.post(url, json.dumps(data), content_type="application/json")
-
-
-def token_cookies(response: Response) -> dict[str, str]:
-    return {name: response.cookies[name].value for name in (AT, RT) if name in response.cookies}
-
-
-def whoami(client: Client) -> str:
-    return client.get("/whoami/").content.decode()
 
 
 def start(client: Client, **extra: str) -> tuple[Response, str]:

@@ -21,6 +21,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from django_lamba.client import get_client
 from django_lamba.testing import EmulatedUser, LambaEmulator
+from tests.flows import AT, HOME, PROBLEM_JSON, RT, token_cookies, whoami
 
 #: What ``django.test.Client`` answers (a test-only subclass of HttpResponseBase).
 Response = Any
@@ -30,16 +31,12 @@ REDIRECT_URI = "http://testserver/auth/oidc/callback/"
 CLIENT_ID = "site-app"
 EMAIL = "user@example.com"
 PASSWORD = "correct-horse-battery"
-AT = "lamba_access_token"
-RT = "lamba_refresh_token"
 BINDING = "__Host-lamba_oidc"
-HOME = "/home/"
 TOKEN_PATH = "/connect/token"
 USERINFO_PATH = "/connect/userinfo"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/.well-known/jwks.json"
 SWITCH_PATH = "/v1/sessions/switch-context"
-PROBLEM_JSON = "application/problem+json"
 STATE_INVALID = "This sign-in attempt has expired, was already used"
 NOT_VERIFIED = "The sign-in could not be verified."
 
@@ -65,14 +62,6 @@ def oidc(lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any) -> Lamba
     settings.LAMBA_CLIENT_ID = CLIENT_ID
     lamba.add_oidc_client(CLIENT_ID, [REDIRECT_URI])
     return lamba
-
-
-def token_cookies(response: Response) -> dict[str, str]:
-    return {name: response.cookies[name].value for name in (AT, RT) if name in response.cookies}
-
-
-def whoami(client: Client) -> str:
-    return client.get("/whoami/").content.decode()
 
 
 def begin(client: Client, **params: str) -> dict[str, str]:

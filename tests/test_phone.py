@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from django.views.debug import SafeExceptionReporterFilter
 
 from django_lamba.passwordless import PhoneVerifyView
 from django_lamba.testing import EmulatedUser, LambaEmulator
+from tests.flows import AT, HOME, PROBLEM_JSON, RT, post_json, token_cookies, whoami
 
 #: What ``django.test.Client`` answers (a test-only subclass of HttpResponseBase).
 Response = Any
@@ -20,12 +20,8 @@ VERIFY = "/auth/phone/verify/"
 REQUEST_PATH = "/v1/auth/login/phone/request"
 VERIFY_PATH = "/v1/auth/login/phone/verify"
 SWITCH_PATH = "/v1/sessions/switch-context"
-AT = "lamba_access_token"
-RT = "lamba_refresh_token"
 EMAIL = "phone@example.com"
 PHONE = "+15551234567"
-HOME = "/home/"
-PROBLEM_JSON = "application/problem+json"
 
 
 @pytest.fixture(autouse=True)
@@ -36,18 +32,6 @@ def redirects(settings: Any) -> None:
 @pytest.fixture
 def phone_user(lamba: LambaEmulator) -> EmulatedUser:
     return lamba.add_user(EMAIL, "a-long-password", phone=PHONE, roles=["member"])
-
-
-def post_json(client: Client, url: str, data: dict[str, Any]) -> Any:
-    return client.post(url, json.dumps(data), content_type="application/json")
-
-
-def token_cookies(response: Response) -> dict[str, str]:
-    return {name: response.cookies[name].value for name in (AT, RT) if name in response.cookies}
-
-
-def whoami(client: Client) -> str:
-    return client.get("/whoami/").content.decode()
 
 
 def phone_token(response: Response) -> str:

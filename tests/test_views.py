@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,17 +12,14 @@ from django.views.debug import SafeExceptionReporterFilter
 from django_lamba.client import get_client
 from django_lamba.testing import EmulatedUser, LambaEmulator
 from django_lamba.views import LoginView, RegisterView
+from tests.flows import AT, HOME, PROBLEM_JSON, RT, post_json, token_cookies, whoami
 
 LOGIN = "/auth/login/"
 REGISTER = "/auth/register/"
 LOGOUT = "/auth/logout/"
-AT = "lamba_access_token"
-RT = "lamba_refresh_token"
 EMAIL = "user@example.com"
 PASSWORD = "correct-horse-battery"
-HOME = "/home/"
 BYE = "/bye/"
-PROBLEM_JSON = "application/problem+json"
 LOGIN_PATH = "/v1/auth/login/password"
 SWITCH_PATH = "/v1/sessions/switch-context"
 
@@ -48,14 +44,6 @@ def csrf_client() -> tuple[Client, str]:
     return client, client.cookies["csrftoken"].value
 
 
-def post_json(client: Client, url: str, data: dict[str, Any], **extra: Any) -> Any:
-    return client.post(url, json.dumps(data), content_type="application/json", **extra)
-
-
-def token_cookies(response: Any) -> dict[str, str]:
-    return {name: response.cookies[name].value for name in (AT, RT) if name in response.cookies}
-
-
 def assert_signed_in(response: Any) -> dict[str, str]:
     cookies = token_cookies(response)
     assert set(cookies) == {AT, RT}
@@ -72,10 +60,6 @@ def assert_cleared(response: Any) -> None:
         assert response.cookies[name].value == ""
         assert int(response.cookies[name]["max-age"]) == 0
         assert response.cookies[name]["path"] == "/"
-
-
-def whoami(client: Client) -> str:
-    return client.get("/whoami/").content.decode()
 
 
 # --- login page --------------------------------------------------------------------------------
