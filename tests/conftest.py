@@ -12,6 +12,8 @@ from typing import NoReturn
 
 import pytest
 
+from django_lamba.testing import EmulatedUser, LambaEmulator
+
 REDIS_START_TIMEOUT = 10.0
 
 
@@ -43,6 +45,22 @@ def _closed_circuits() -> Iterator[None]:
     breaker.reset()
     yield
     breaker.reset()
+
+
+@pytest.fixture
+def viewer(lamba: LambaEmulator) -> EmulatedUser:
+    """A customer with the ``viewer`` role and no permissions (``tests.authz_urls.VIEWER``)."""
+    from tests.authz_urls import add_viewer
+
+    return add_viewer(lamba)
+
+
+@pytest.fixture
+def admin(lamba: LambaEmulator) -> EmulatedUser:
+    """A Project admin and ``owner`` (``tests.authz_urls.ADMIN``)."""
+    from tests.authz_urls import add_admin
+
+    return add_admin(lamba)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -25,8 +25,6 @@ from tests.authz_urls import (
     ADMIN,
     JSON,
     VIEWER,
-    add_admin,
-    add_viewer,
     async_client_for,
     client_for,
     lamba_is_down,
@@ -87,16 +85,6 @@ urlpatterns = [
     path("async-admin/", async_admin),
     path("no-checks/", no_checks),
 ]
-
-
-@pytest.fixture
-def viewer(lamba: LambaEmulator) -> EmulatedUser:
-    return add_viewer(lamba)
-
-
-@pytest.fixture
-def admin(lamba: LambaEmulator) -> EmulatedUser:
-    return add_admin(lamba)
 
 
 # --- the must-shows ----------------------------------------------------------------

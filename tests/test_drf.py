@@ -30,8 +30,6 @@ from tests import authz_urls
 from tests.authz_urls import (
     ADMIN,
     VIEWER,
-    add_admin,
-    add_viewer,
     client_for,
     lamba_is_down,
     session_for,
@@ -100,16 +98,6 @@ urlpatterns = [
     path("api/me/", SignedInAPI.as_view()),
     path("api/subclassed/", SubclassedAPI.as_view()),
 ]
-
-
-@pytest.fixture
-def viewer(lamba: LambaEmulator) -> EmulatedUser:
-    return add_viewer(lamba)
-
-
-@pytest.fixture
-def admin(lamba: LambaEmulator) -> EmulatedUser:
-    return add_admin(lamba)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -24,8 +24,6 @@ from tests.authz_urls import (
     ADMIN,
     JSON,
     VIEWER,
-    add_admin,
-    add_viewer,
     async_client_for,
     client_for,
     lamba_is_down,
@@ -128,16 +126,6 @@ urlpatterns = [
     path("async-members/", AsyncMembersView.as_view()),
     path("async-stacked/", AsyncStackedView.as_view()),
 ]
-
-
-@pytest.fixture
-def viewer(lamba: LambaEmulator) -> EmulatedUser:
-    return add_viewer(lamba)
-
-
-@pytest.fixture
-def admin(lamba: LambaEmulator) -> EmulatedUser:
-    return add_admin(lamba)
 
 
 def test_permission_mixin_lets_a_member_through_and_refuses_others(
