@@ -18,8 +18,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
-    HttpResponseRedirect,
-    JsonResponse,
 )
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -38,9 +36,9 @@ from ._internal.responses import (
     unavailable,
     wants_json,
 )
+from ._internal.signin import signed_in_response
 from .client import get_client
 from .conf import lamba_settings
-from .cookies import delete_token_cookies, set_token_cookies
 from .exceptions import (
     LambaBadRequest,
     LambaError,
@@ -118,28 +116,11 @@ class SwitchContextView(View):
         except LambaError as error:
             logger.info("Lamba refused a context switch: %r", error)
             return self.failed(error)
-        next_url = safe_next(request)
-        response: HttpResponse
-        if wants_json(request):
-            response = JsonResponse(
-                {
-                    "ok": True,
-                    "next": next_url,
-                    "workspaceId": workspace,
-                    "projectId": project,
-                    "environment": environment,
-                }
-            )
-        else:
-            response = HttpResponseRedirect(next_url)
         self.forget_old_session()
-        if not set_token_cookies(response, tokens):
-            response = self.failed(LambaUnavailable(error_code="too_large"), 502)
-            delete_token_cookies(response)
-        state = get_state(request)
-        state.cookies_written = True
-        state.new_tokens = None
-        return response
+        scope = {"workspaceId": workspace, "projectId": project, "environment": environment}
+        return signed_in_response(
+            request, tokens, safe_next(request), new_identity=False, extra=scope
+        )
 
     def forget_old_session(self) -> None:
         """Drop the cached context and authorization of the tokens being replaced."""
@@ -161,7 +142,7 @@ class SwitchContextView(View):
         self, error: LambaError, status: int | None = None, message: str = ""
     ) -> HttpResponse:
         """Answer a switch that did not happen: ProblemDetails, or a page saying why."""
-        if isinstance(error, LambaUnavailable) and error.error_code != "too_large":
+        if isinstance(error, LambaUnavailable):
             return unavailable(self.request, error)
         if not message:
             message = MESSAGES.get(error.error_code, "")

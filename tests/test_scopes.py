@@ -196,3 +196,33 @@ def test_sign_in_is_scoped_to_the_configured_project(
     assert client.post("/auth/login/", body, content_type=JSON).status_code == 200
     me = client.get("/whoami/").json()
     assert (me["project"], me["roles"]) == (lamba.project_id, ["member"])
+
+
+def test_switching_keeps_the_csrf_secret_so_other_tabs_keep_working(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, other_project: str
+) -> None:
+    client = client_for(lamba, lamba_user.email, enforce_csrf_checks=True)
+    client.get("/auth/login/")
+    secret = client.cookies["csrftoken"].value
+    response = client.post(SWITCH, scope(lamba, other_project, csrfmiddlewaretoken=secret))
+    assert response.status_code == 302
+    assert "csrftoken" not in response.cookies
+    # A sign-in, by contrast, is a new identity and gets a new secret.
+    signed_in = client.post(
+        "/auth/login/",
+        {"login": lamba_user.email, "password": PASSWORD, "csrfmiddlewaretoken": secret},
+    )
+    assert signed_in.status_code == 302
+    assert signed_in.cookies["csrftoken"].value != secret
+
+
+def test_a_scoped_token_too_large_for_a_cookie_is_a_clear_502(
+    lamba: LambaEmulator, lamba_client: Client, other_project: str
+) -> None:
+    huge = {"access_token": "a" * 5000, "refresh_token": "r", "token_type": "Bearer"}
+    lamba.inject_fault("/v1/sessions/switch-context", status=200, body=huge)
+    response = lamba_client.post(SWITCH, scope(lamba, other_project), HTTP_ACCEPT=JSON)
+    assert response.status_code == 502
+    assert response.json()["errorCode"] == "session_too_large"
+    assert response.cookies[lamba_settings.SESSION_COOKIE].value == ""
+    assert "a" * 100 not in response.content.decode()

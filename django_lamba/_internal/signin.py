@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import rotate_token
@@ -41,12 +42,23 @@ def scope_tokens(tokens: TokenSet, *, revoke_on_failure: bool = True) -> TokenSe
         raise
 
 
-def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) -> HttpResponse:
-    """Answer a finished sign-in: cookies replace whatever the browser had, then redirect."""
+def signed_in_response(
+    request: HttpRequest,
+    tokens: TokenSet,
+    next_url: str,
+    *,
+    new_identity: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Answer a finished sign-in: cookies replace whatever the browser had, then redirect.
+
+    ``new_identity`` rotates the CSRF secret (off for a switch of the same customer's scope, so
+    their other tabs keep working); ``extra`` adds fields to the JSON answer.
+    """
     from ..middleware import get_state
 
     if wants_json(request):
-        response: HttpResponse = JsonResponse({"ok": True, "next": next_url})
+        response: HttpResponse = JsonResponse({"ok": True, "next": next_url, **(extra or {})})
     else:
         response = HttpResponseRedirect(next_url)
     old_access, _ = read_tokens(request)
@@ -68,8 +80,11 @@ def signed_in_response(request: HttpRequest, tokens: TokenSet, next_url: str) ->
         delete_token_cookies(failed)
         get_state(request).cookies_written = True
         return failed
-    get_state(request).cookies_written = True
+    state = get_state(request)
+    state.cookies_written = True
+    state.new_tokens = None
     note_issued(tokens)
-    # A new identity gets a new CSRF secret, as django.contrib.auth.login does.
-    rotate_token(request)
+    if new_identity:
+        # A new identity gets a new CSRF secret, as django.contrib.auth.login does.
+        rotate_token(request)
     return response
