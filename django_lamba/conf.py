@@ -41,6 +41,21 @@ def _raw(name: str, default: Any = _MISSING) -> Any:
     return default
 
 
+def _split(value: Any) -> list[str]:
+    """A list setting, given as a list/tuple or as a comma-separated string."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part).strip() for part in value]
+
+
+def parse_project_pair(entry: str) -> tuple[str, str] | None:
+    """``"ws_1/prj_1"`` → ``("ws_1", "prj_1")``; ``None`` when it is not exactly that shape."""
+    parts = str(entry).strip().split("/")
+    if len(parts) != 2 or not all(part.strip() for part in parts):
+        return None
+    return parts[0].strip(), parts[1].strip()
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -87,6 +102,32 @@ class LambaSettings:
     @property
     def ENV(self) -> str:
         return str(_raw("LAMBA_CUSTOMER_ENV", "test") or "test")
+
+    @property
+    def ALLOWED_PROJECTS(self) -> tuple[tuple[str, str], ...]:
+        """The ``(workspace_id, project_id)`` pairs whose sessions are signed in on this site.
+
+        ``LAMBA_ALLOWED_PROJECTS`` lists ``"WORKSPACE_ID/PROJECT_ID"`` strings (comma-separated
+        in the environment); by default it is just the configured Workspace and Project, and
+        empty when neither is configured. Malformed entries allow nothing (``manage.py check``
+        reports them as ``django_lamba.E011``).
+        """
+        value = _raw("LAMBA_ALLOWED_PROJECTS", None)
+        if value in (None, "", [], ()):
+            if self.WORKSPACE_ID and self.PROJECT_ID:
+                return ((self.WORKSPACE_ID, self.PROJECT_ID),)
+            return ()
+        pairs = []
+        for entry in _split(value):
+            pair = parse_project_pair(entry)
+            if pair is not None and pair not in pairs:
+                pairs.append(pair)
+        return tuple(pairs)
+
+    @property
+    def SITE_URL(self) -> str:
+        """The site's own origin (``https://shop.example.com``): every absolute URL sent out."""
+        return str(_raw("LAMBA_SITE_URL", "") or "").rstrip("/")
 
     @property
     def CLIENT_ID(self) -> str:
@@ -170,10 +211,7 @@ class LambaSettings:
 
     @property
     def JWT_ALGORITHMS(self) -> list[str]:
-        value = _raw("LAMBA_JWT_ALGORITHMS", ["RS256"])
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return [str(alg) for alg in value]
+        return _split(_raw("LAMBA_JWT_ALGORITHMS", ["RS256"]))
 
     @property
     def JWT_ISSUER(self) -> str:
@@ -276,7 +314,7 @@ class LambaSettings:
 
     @property
     def OIDC_REDIRECT_URL(self) -> str:
-        """The absolute callback URL registered with the provider ("" = built from the request)."""
+        """The absolute callback URL registered with the provider ("" = ``LAMBA_SITE_URL`` + the route)."""
         return str(_raw("LAMBA_OIDC_REDIRECT_URL", "") or "")
 
     @property

@@ -82,3 +82,7 @@ LOGGING = {
         "django.server": {"handlers": ["null"], "propagate": True},
     },
 }
+
+# Absolute URLs the package sends out (magic-link redirectUri, OIDC redirect_uri) are built from
+# this, never from the request's Host header.
+LAMBA_SITE_URL = "http://testserver"
