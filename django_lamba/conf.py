@@ -314,7 +314,7 @@ class LambaSettings:
 
     @property
     def OIDC_REDIRECT_URL(self) -> str:
-        """The absolute callback URL registered with the provider ("" = ``LAMBA_SITE_URL`` + the route)."""
+        """The callback URL registered with the provider ("" = ``LAMBA_SITE_URL`` + the route)."""
         return str(_raw("LAMBA_OIDC_REDIRECT_URL", "") or "")
 
     @property
