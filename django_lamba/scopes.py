@@ -6,6 +6,12 @@ a new token set for that scope: the view writes it as the cookies, drops what wa
 old token (context and authorization), and redirects to a safe ``next`` (JSON callers get
 ``{"ok": true, "next": ...}``). Roles and permissions are per Project, so the next request sees
 the new ones. Automatic scoping right after sign-in lives in ``_internal/signin.scope_tokens``.
+
+Only the Projects in ``LAMBA_ALLOWED_PROJECTS`` (default: the configured one), in
+``LAMBA_CUSTOMER_ENV``, are valid targets: anything else is refused here with a 403
+``project_not_allowed`` and never reaches Lamba. A session this site refused (no active
+Project after a revoked scope, or another Project) may switch too: that is the explicit
+"enter this Project again" path, and the only way a lost scope comes back.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from ._internal import store
+from ._internal import binding, store
 from ._internal.access import anonymous_response, login_url, plan_limit_response
 from ._internal.refresh import note_logout
 from ._internal.responses import (
@@ -66,6 +72,7 @@ MESSAGES = {
         "/ LAMBA_CUSTOMER_ENV settings."
     ),
     "forbidden": "You are not a member of that Workspace and Project.",
+    binding.NOT_ALLOWED: "This site does not serve that Workspace and Project.",
     "not_a_lamba_session": "Only customers signed in with Lamba can switch Workspace or Project.",
     "too_large": "The new session could not be stored in a cookie. Please contact the site owner.",
 }
@@ -85,10 +92,11 @@ class SwitchContextView(View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user: Any = request.user
-        if not user.is_authenticated:
+        refused = getattr(user, "lamba_refusal", None) is not None
+        if not user.is_authenticated and not refused:
             return self.anonymous(user)
         access = get_state(request).current_access_token
-        if not isinstance(user, LambaUser) or not access:
+        if not (isinstance(user, LambaUser) or refused) or not access:
             return self.failed(LambaForbidden(error_code="not_a_lamba_session"), 403)
         data = request_data(request)
         workspace, project = _field(data, "workspaceId"), _field(data, "projectId")
@@ -106,6 +114,16 @@ class SwitchContextView(View):
             errors = {name: ["This field is required."] for name in missing}
             error = LambaBadRequest(error_code=BINDING_REQUIRED, field_errors=errors)
             return self.failed(error, message=MISSING_FIELDS)
+        bound = binding.policy()
+        if bound is not None and not bound.allows(workspace, project, environment):
+            logger.warning(
+                "Refused a switch to workspace=%r project=%r environment=%r: not in "
+                "LAMBA_ALLOWED_PROJECTS / LAMBA_CUSTOMER_ENV",
+                workspace,
+                project,
+                environment,
+            )
+            return self.failed(LambaForbidden(error_code=binding.NOT_ALLOWED), 403)
         try:
             tokens = get_client().switch_context(access, workspace, project, environment)
         except LambaUnauthorized:

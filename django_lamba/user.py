@@ -164,11 +164,21 @@ class LambaUser:
 
 
 class LambaAnonymousUser(AnonymousUser):
-    """Nobody signed in; ``lamba_error`` says when that is only because Lamba was unreachable."""
+    """Nobody signed in here.
 
-    def __init__(self, lamba_error: LambaError | None = None) -> None:
+    ``lamba_error`` says when that is only because Lamba was unreachable. ``lamba_refusal`` says
+    when the cookies hold a live Lamba session this site does not accept (tenant binding):
+    ``"project_reentry_required"`` (no active Project: the customer may enter this site's
+    Project again, explicitly) or ``"project_not_allowed"`` (active in another Workspace,
+    Project or environment).
+    """
+
+    def __init__(
+        self, lamba_error: LambaError | None = None, lamba_refusal: str | None = None
+    ) -> None:
         super().__init__()
         self.lamba_error = lamba_error
+        self.lamba_refusal = lamba_refusal
 
     @property
     def lamba_unavailable(self) -> bool:

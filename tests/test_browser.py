@@ -117,6 +117,10 @@ def site(emulator: LambaEmulator, tmp_path_factory: pytest.TempPathFactory) -> I
         LAMBA_CUSTOMER_WORKSPACE_ID=emulator.workspace_id,
         LAMBA_CUSTOMER_PROJECT_ID=emulator.project_id,
         LAMBA_CUSTOMER_ENV=emulator.environment,
+        # The site serves two Projects of the demo Workspace (see ``seeded``).
+        LAMBA_ALLOWED_PROJECTS=(
+            f"{emulator.workspace_id}/{emulator.project_id},{emulator.workspace_id}/prj_second"
+        ),
         LAMBA_CLIENT_ID=CLIENT_ID,
         EXAMPLE_DATABASE=str(workdir / "db.sqlite3"),
         PYTHONUNBUFFERED="1",

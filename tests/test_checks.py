@@ -47,6 +47,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     },
     "django_lamba.W003": {"LAMBA_COOKIE_SAMESITE": "None"},
     "django_lamba.W004": {"LAMBA_SESSION_COOKIE": "lamba_access_token"},
+    "django_lamba.E011": {"LAMBA_ALLOWED_PROJECTS": ["ws_shop/prj_shop", "prj_other"]},
+    "django_lamba.E012": {"LAMBA_ALLOWED_PROJECTS": ["ws_shop/prj_other"]},
+    "django_lamba.E013": {"LAMBA_SITE_URL": ""},
+    "django_lamba.W005": {"LAMBA_CUSTOMER_WORKSPACE_ID": "", "LAMBA_CUSTOMER_PROJECT_ID": ""},
 }
 
 
@@ -60,6 +64,9 @@ def clean(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.LAMBA_CUSTOMER_AUTH_BASE_URL = "https://test.id.uselamba.com"
     settings.LAMBA_CUSTOMER_API_BASE_URL = "https://test.api.uselamba.com"
     settings.LAMBA_CUSTOMER_ENV = "test"
+    settings.LAMBA_CUSTOMER_WORKSPACE_ID = "ws_shop"
+    settings.LAMBA_CUSTOMER_PROJECT_ID = "prj_shop"
+    settings.LAMBA_SITE_URL = "https://shop.example.com"
     settings.LAMBA_SESSION_COOKIE = "__Host-lamba_access_token"
     settings.LAMBA_REFRESH_COOKIE = "__Host-lamba_refresh_token"
     yield
@@ -294,6 +301,51 @@ def test_e010_hosts_from_different_environments(settings: Any, auth: str, api: s
 def test_e010_not_when_one_url_is_missing(settings: Any) -> None:
     del settings.LAMBA_CUSTOMER_API_BASE_URL
     assert ids() == ["django_lamba.E001"]
+
+
+# --- tenant binding and the site URL ----------------------------------------------------------
+
+
+def test_e011_a_malformed_allowed_project_is_named(settings: Any) -> None:
+    settings.LAMBA_ALLOWED_PROJECTS = "ws_shop/prj_shop, ws_shop/, a/b/c"
+    (message,) = fires("django_lamba.E011")
+    assert "'ws_shop/'" in message.msg and "'a/b/c'" in message.msg
+
+
+def test_allowed_projects_listing_the_configured_pair_passes(settings: Any) -> None:
+    settings.LAMBA_ALLOWED_PROJECTS = ["ws_shop/prj_shop", "ws_shop/prj_eu"]
+    assert check_settings() == []
+
+
+def test_allowed_projects_alone_bind_the_site(settings: Any) -> None:
+    settings.LAMBA_CUSTOMER_WORKSPACE_ID = ""
+    settings.LAMBA_CUSTOMER_PROJECT_ID = ""
+    settings.LAMBA_ALLOWED_PROJECTS = ["ws_shop/prj_eu", "ws_shop/prj_us"]
+    assert check_settings() == []
+
+
+def test_w005_an_unbound_site_is_warned_about_even_in_debug(settings: Any) -> None:
+    settings.DEBUG = True
+    settings.LAMBA_CUSTOMER_PROJECT_ID = ""
+    (message,) = fires("django_lamba.W005")
+    assert isinstance(message, Warning)
+    assert "LAMBA_CUSTOMER_PROJECT_ID" in str(message.hint)
+
+
+def test_e013_site_url_missing_only_with_debug_off(settings: Any) -> None:
+    del settings.LAMBA_SITE_URL
+    (message,) = fires("django_lamba.E013")
+    assert "LAMBA_SITE_URL" in message.msg
+    settings.DEBUG = True
+    assert check_settings() == []
+
+
+@pytest.mark.parametrize(
+    "value", ["shop.example.com", "ftp://shop.example.com", "https://shop.example.com/app"]
+)
+def test_e013_site_url_must_be_an_origin(settings: Any, value: str) -> None:
+    settings.LAMBA_SITE_URL = value
+    fires("django_lamba.E013")
 
 
 # --- completeness ------------------------------------------------------------------------------

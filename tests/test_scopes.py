@@ -19,9 +19,17 @@ SWITCH = "/auth/switch-context/"
 OTHER = "prj_other"
 
 
+def allow(settings: Any, lamba: LambaEmulator, *projects: str) -> None:
+    """Let this site serve ``projects`` of the demo Workspace besides the demo Project."""
+    settings.LAMBA_ALLOWED_PROJECTS = [
+        f"{lamba.workspace_id}/{project}" for project in (lamba.project_id, *projects)
+    ]
+
+
 @pytest.fixture
-def other_project(lamba: LambaEmulator, lamba_user: EmulatedUser) -> str:
-    """A second Project where ``user@example.com`` is an owner and Project admin."""
+def other_project(lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any) -> str:
+    """A second Project, served by this site, where ``user@example.com`` is an owner."""
+    allow(settings, lamba, OTHER)
     lamba.add_project(lamba.workspace_id, OTHER, "Other")
     lamba.grant(
         lamba_user.email,
@@ -89,8 +97,9 @@ def test_json_callers_get_ok_and_the_environment_defaults_to_the_setting(
 
 
 def test_not_a_member_is_a_clear_403_and_the_session_is_kept(
-    lamba: LambaEmulator, lamba_client: Client
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
 ) -> None:
+    allow(settings, lamba, "prj_closed")
     lamba.add_project(lamba.workspace_id, "prj_closed", "Closed")
     page = lamba_client.post(SWITCH, scope(lamba, "prj_closed"))
     assert page.status_code == 403

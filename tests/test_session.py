@@ -102,7 +102,7 @@ def ctx_key(token: str) -> str:
 
 
 @pytest.mark.parametrize("ttl", [-120, -5], ids=["expired", "inside-leeway"])
-def test_issue3_item1_expired_jwt_is_refreshed_before_any_api_call(
+def test_expired_jwt_is_refreshed_before_any_api_call(
     lamba: LambaEmulator, lamba_user: EmulatedUser, ttl: int
 ) -> None:
     tokens = scoped(lamba, access_token_ttl=ttl)
@@ -113,7 +113,7 @@ def test_issue3_item1_expired_jwt_is_refreshed_before_any_api_call(
     assert response.cookies[lamba_settings.SESSION_COOKIE].value != tokens["access_token"]
 
 
-def test_issue3_item1_opaque_tokens_fall_back_to_the_api_host(opaque: LambaEmulator) -> None:
+def test_opaque_tokens_fall_back_to_the_api_host(opaque: LambaEmulator) -> None:
     tokens = scoped(opaque)
     assert "." not in tokens["access_token"]
     client = client_with_tokens(tokens)
@@ -125,7 +125,7 @@ def test_issue3_item1_opaque_tokens_fall_back_to_the_api_host(opaque: LambaEmula
     assert opaque.calls.total() == 0  # cached by token hash like a JWT's
 
 
-def test_issue3_item1_an_expired_opaque_token_refreshes_on_the_401(opaque: LambaEmulator) -> None:
+def test_an_expired_opaque_token_refreshes_on_the_401(opaque: LambaEmulator) -> None:
     tokens = scoped(opaque, access_token_ttl=-1)
     opaque.reset_calls()
     response = client_with_tokens(tokens).get("/whoami/")
@@ -134,7 +134,7 @@ def test_issue3_item1_an_expired_opaque_token_refreshes_on_the_401(opaque: Lamba
     assert response.cookies[lamba_settings.REFRESH_COOKIE].value != tokens["refresh_token"]
 
 
-def test_issue3_item1_a_warm_session_makes_no_upstream_calls(
+def test_a_warm_session_makes_no_upstream_calls(
     lamba: LambaEmulator, lamba_client: Client
 ) -> None:
     assert lamba_client.get("/whoami/").content == b"user@example.com"
@@ -151,7 +151,7 @@ def test_issue3_item1_a_warm_session_makes_no_upstream_calls(
 # --- item 2: the context cache ---------------------------------------------------------------
 
 
-def test_issue3_item2_cache_keys_and_values_hold_no_raw_token(
+def test_cache_keys_and_values_hold_no_raw_token(
     lamba: LambaEmulator, lamba_user: EmulatedUser
 ) -> None:
     fresh = scoped(lamba)
@@ -175,7 +175,7 @@ def test_issue3_item2_cache_keys_and_values_hold_no_raw_token(
             assert token.encode() not in value
 
 
-def test_issue3_item2_context_ttl_never_outlives_the_token(
+def test_context_ttl_never_outlives_the_token(
     lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any
 ) -> None:
     tokens = scoped(lamba, access_token_ttl=20)
@@ -190,7 +190,7 @@ def test_issue3_item2_context_ttl_never_outlives_the_token(
     assert cache._expire_info[ctx_key(longer["access_token"])] <= time.time() + 5
 
 
-def test_issue3_item2_context_is_dropped_on_logout(lamba_client: Client) -> None:
+def test_context_is_dropped_on_logout(lamba_client: Client) -> None:
     access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
     assert lamba_client.get("/can-read/").content == b"yes"
     assert ctx_key(access) in cache_entries()
@@ -201,9 +201,7 @@ def test_issue3_item2_context_is_dropped_on_logout(lamba_client: Client) -> None
     assert authz not in cache_entries()
 
 
-def test_issue3_item2_context_is_dropped_on_refresh(
-    lamba: LambaEmulator, lamba_user: EmulatedUser
-) -> None:
+def test_context_is_dropped_on_refresh(lamba: LambaEmulator, lamba_user: EmulatedUser) -> None:
     tokens = scoped(lamba, access_token_ttl=-120)
     old_hash = store.token_hash(tokens["access_token"])
     context = LambaContext.from_json({"user": {"id": lamba_user.id, "email": "stale@x"}})
@@ -213,9 +211,13 @@ def test_issue3_item2_context_is_dropped_on_refresh(
     assert ctx_key(tokens["access_token"]) not in cache_entries()
 
 
-def test_issue3_item2_context_is_dropped_on_switch_context(
-    lamba: LambaEmulator, lamba_client: Client
+def test_context_is_dropped_on_switch_context(
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
 ) -> None:
+    settings.LAMBA_ALLOWED_PROJECTS = [
+        f"{lamba.workspace_id}/{lamba.project_id}",
+        f"{lamba.workspace_id}/prj_other",
+    ]
     lamba.add_project(lamba.workspace_id, "prj_other", "Other")
     lamba.grant(LAMBA_USER_EMAIL, project_id="prj_other", roles=["member"])
     access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
@@ -229,7 +231,7 @@ def test_issue3_item2_context_is_dropped_on_switch_context(
     assert new_access and new_access != access
 
 
-def test_issue3_item2_authorization_is_fetched_only_when_a_permission_is_asked(
+def test_authorization_is_fetched_only_when_a_permission_is_asked(
     lamba: LambaEmulator, lamba_client: Client
 ) -> None:
     lamba.reset_calls()
@@ -242,7 +244,7 @@ def test_issue3_item2_authorization_is_fetched_only_when_a_permission_is_asked(
     assert lamba.call_count("GET", "/v1/me/authorization") == 1
 
 
-def test_issue3_item2_a_401_from_authorization_refreshes_once_and_retries(
+def test_a_401_from_authorization_refreshes_once_and_retries(
     lamba: LambaEmulator, lamba_client: Client
 ) -> None:
     assert lamba_client.get("/whoami/").content == b"user@example.com"
@@ -256,7 +258,7 @@ def test_issue3_item2_a_401_from_authorization_refreshes_once_and_retries(
 
 
 @pytest.mark.parametrize("ttl", [None, -120], ids=["valid", "expired"])
-def test_issue3_item2_a_request_that_never_reads_the_user_costs_nothing(
+def test_a_request_that_never_reads_the_user_costs_nothing(
     lamba: LambaEmulator, lamba_user: EmulatedUser, ttl: int | None
 ) -> None:
     tokens = scoped(lamba) if ttl is None else scoped(lamba, access_token_ttl=ttl)
@@ -267,7 +269,7 @@ def test_issue3_item2_a_request_that_never_reads_the_user_costs_nothing(
     assert not response.cookies
 
 
-def test_issue3_item2_resolving_twice_in_one_request_costs_one_lookup(
+def test_resolving_twice_in_one_request_costs_one_lookup(
     lamba: LambaEmulator, lamba_user: EmulatedUser
 ) -> None:
     tokens = scoped(lamba)
@@ -289,7 +291,7 @@ def _cache_control(response: Any) -> set[str]:
     return {part.strip().lower() for part in value.split(",") if part.strip()}
 
 
-def test_issue3_item5_a_signed_in_response_is_private_and_varies_on_cookie(
+def test_a_signed_in_response_is_private_and_varies_on_cookie(
     lamba_client: Client,
 ) -> None:
     response = lamba_client.get("/whoami/")
@@ -298,7 +300,7 @@ def test_issue3_item5_a_signed_in_response_is_private_and_varies_on_cookie(
     assert {"private", "no-store"} <= _cache_control(response)
 
 
-def test_issue3_item5_a_public_view_that_never_read_the_user_has_no_vary(
+def test_a_public_view_that_never_read_the_user_has_no_vary(
     lamba_client: Client,
 ) -> None:
     response = lamba_client.get("/public/")
@@ -306,7 +308,7 @@ def test_issue3_item5_a_public_view_that_never_read_the_user_has_no_vary(
     assert "private" not in _cache_control(response)
 
 
-def test_issue3_item5_signing_out_and_rotating_are_private_too(
+def test_signing_out_and_rotating_are_private_too(
     lamba: LambaEmulator, lamba_user: EmulatedUser
 ) -> None:
     rotated = client_with_tokens(scoped(lamba, access_token_ttl=-120)).get("/public/")
@@ -323,7 +325,7 @@ def test_issue3_item5_signing_out_and_rotating_are_private_too(
     assert {"private", "no-store"} <= _cache_control(signed_out)
 
 
-def test_issue3_item2_a_worker_sees_a_sign_out_elsewhere_within_the_local_ttl(
+def test_a_worker_sees_a_sign_out_elsewhere_within_the_local_ttl(
     lamba: LambaEmulator, lamba_client: Client, settings: Any
 ) -> None:
     settings.LAMBA_LOCAL_CONTEXT_TTL = 0.3

@@ -17,6 +17,7 @@ from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 
 from ..exceptions import LambaError, LambaForbidden, LambaPaymentRequired, LambaUnauthorized
+from . import binding
 from .responses import error_message, error_problem, problem, unavailable, wants_json
 
 #: A check on a signed-in user; may raise ``LambaError`` when Lamba cannot answer.
@@ -38,6 +39,9 @@ def anonymous_response(
         return plan_limit_response(request, error)  # a business state, not an outage
     if error is not None:
         return unavailable(request, error)
+    refusal = getattr(user, "lamba_refusal", None)
+    if refusal is not None:
+        return refused_response(request, refusal)
     if wants_json(request):
         response: HttpResponse = problem(
             401,
@@ -50,6 +54,36 @@ def anonymous_response(
     from django.contrib.auth.views import redirect_to_login
 
     return redirect_to_login(request.get_full_path(), resolve_url(login_url_ or login_url()))
+
+
+def refused_response(request: HttpRequest, refusal: str) -> HttpResponse:
+    """Answer a live Lamba session this site does not accept (tenant binding): 401.
+
+    Pages get ``django_lamba/reenter_project.html``: a button per allowed Project that POSTs to
+    ``lamba:switch_context``, the explicit way back into the Project (a lost scope is never
+    restored silently). JSON callers get ProblemDetails whose ``errorCode`` is the refusal.
+    """
+    message = binding.REASONS.get(refusal, binding.REASONS[binding.REENTRY_REQUIRED])
+    if wants_json(request):
+        response = problem(
+            401, "Not signed in to this Project", error_code=refusal, detail=message
+        )
+        response["WWW-Authenticate"] = 'Cookie realm="lamba"'
+        return response
+    bound = binding.policy()
+    context = {
+        "message": message,
+        "refusal": refusal,
+        "projects": [
+            {"workspace_id": workspace, "project_id": project}
+            for workspace, project in (bound.allowed if bound else ())
+        ],
+        "environment": bound.environment if bound else "",
+        "next": request.get_full_path(),
+        "login_url": login_url(),
+    }
+    html = render_to_string("django_lamba/reenter_project.html", context, request=request)
+    return HttpResponse(html, status=401)
 
 
 def forbidden_response(request: HttpRequest, message: str = "") -> HttpResponse:

@@ -5,6 +5,12 @@ refreshed before any call to the API host; a token that fails local verification
 trusted, and one that cannot be checked locally (opaque, unknown key, no JWKS) is looked up at the
 API host. A 401 from the API host refreshes once and retries once; a second 401 signs the customer
 out. Outages never sign anyone out, and a 429 holds that token's lookups back for ``Retry-After``.
+
+A session is signed in only in a Project this site serves (``binding``): a token whose claims
+name another scope is refused before any network call, and every context (cached or fetched, for
+JWTs and opaque tokens alike) is checked before it becomes a user. A refused session keeps its
+cookies (its tokens may still be switched into an allowed Project, explicitly) and is never
+healed by a switch-context of our own.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
-from . import store
+from . import binding, store
 from .jwks import MAX_TOKEN_LENGTH, Verdict, unverified_expiry, verify_access_token
 from .refresh import MAX_BACKOFF, refresh_once
 
@@ -104,6 +110,28 @@ def resolve_user(state: RequestState) -> LambaUser | LambaAnonymousUser:
         return state.user
 
 
+class _Refused(Exception):
+    """The session is live but not in a Project this site serves."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _check_claims(access_hash: str, claims: dict[str, Any]) -> None:
+    reason = binding.refuse_claims(claims)
+    if reason is not None:
+        binding.log_refusal(access_hash, reason, binding.scope_of_claims(claims))
+        raise _Refused(reason)
+
+
+def _check_context(access_hash: str, context: LambaContext) -> None:
+    reason = binding.refuse_context(context)
+    if reason is not None:
+        binding.log_refusal(access_hash, reason, binding.scope_of_context(context))
+        raise _Refused(reason)
+
+
 def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     if not state.access_token and not state.refresh_token:
         return LambaAnonymousUser()
@@ -111,12 +139,19 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     state.refresh_token = _usable(state.refresh_token)
     try:
         return _resolve_or_raise(state)
+    except _Refused as refused:
+        # Not signed in here, but not signed out either: the cookies (and any rotation this
+        # request made) stay, so an explicit switch into an allowed Project can still use them.
+        return LambaAnonymousUser(lamba_refusal=refused.reason)
     except LambaUnauthorized as exc:
         logger.info("Lamba session ended (%s); signing the customer out", exc.error_code or "401")
         return _signed_out(state)
     except LambaError as exc:
         # An outage is not a logout: keep the cookies, say why nobody is signed in.
-        stale = _stale_user(state)
+        try:
+            stale = _stale_user(state)
+        except _Refused as refused:
+            return LambaAnonymousUser(lamba_refusal=refused.reason)
         if stale is not None:
             return stale
         return LambaAnonymousUser(lamba_error=exc)
@@ -132,7 +167,9 @@ def _signed_out(state: RequestState) -> LambaAnonymousUser:
     return LambaAnonymousUser()
 
 
-def _user(state: RequestState, context: LambaContext) -> LambaUser:
+def _user(state: RequestState, access: str, context: LambaContext) -> LambaUser:
+    """The signed-in user for ``context``, once the context passes the tenant binding."""
+    _check_context(store.token_hash(access), context)
     return LambaUser(context, authorization_loader=lambda: _authorization(state))
 
 
@@ -142,12 +179,16 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
     if access:
         access_hash = store.token_hash(access)
         verdict, claims = _verify(access, access_hash)
+        if verdict in (Verdict.VALID, Verdict.EXPIRED):
+            # Signed by Lamba, so its scope claims are genuine: a foreign scope stays foreign
+            # after a refresh too, and costs no call to Lamba.
+            _check_claims(access_hash, claims)
         if verdict in (Verdict.VALID, Verdict.UNKNOWN):
             context, ended = store.lookup_context(access_hash)
             if ended:
                 raise LambaUnauthorized(error_code="session_logged_out")
             if context is not None:
-                return _user(state, context)
+                return _user(state, access, context)
         if verdict is Verdict.VALID:
             expires_at = float(claims["exp"])
             if expires_at <= time.time() and state.refresh_token:
@@ -157,17 +198,23 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
     if access:
         context = _fetch_context(access, expires_at)
         if context is not None:
-            return _user(state, context)
-    # No usable access token, or the API host said 401: refresh once and try once more.
+            return _user(state, access, context)
+    # No usable access token, or the API host said 401: refresh once and try once more. A
+    # refresh that comes back unscoped (a revoked Project scope) is refused below, never
+    # switched back into the Project by us.
     access = _refresh(state)
-    context, ended = store.lookup_context(store.token_hash(access))
+    access_hash = store.token_hash(access)
+    verdict, claims = _verify(access, access_hash)
+    if verdict is Verdict.VALID:
+        _check_claims(access_hash, claims)
+    context, ended = store.lookup_context(access_hash)
     if ended:
         raise LambaUnauthorized(error_code="session_logged_out")
     if context is None:
         context = _fetch_context(access, _expiry_of(access, state.new_tokens))
     if context is None:
         raise LambaUnauthorized(error_code="unauthorized_after_refresh")
-    return _user(state, context)
+    return _user(state, access, context)
 
 
 def _refresh(state: RequestState) -> str:
@@ -292,6 +339,10 @@ def _authorization(state: RequestState) -> LambaAuthorization:
     except LambaUnauthorized:
         _signed_out(state)
         raise
+    verdict, claims = _verify(access, store.token_hash(access))
+    if verdict is Verdict.VALID and binding.refuse_claims(claims) is not None:
+        # The refreshed session lost (or changed) its scope mid-request: grant nothing.
+        return LambaAuthorization()
     return _fetch_authorization(access)
 
 
@@ -321,6 +372,8 @@ def _stale_user(state: RequestState) -> LambaUser | None:
             continue
         context = store.get_stale_context(str(claims.get("sid") or ""))
         if context is not None:
+            _check_claims(access_hash, claims)
+            _check_context(access_hash, context)
             logger.warning("Lamba is unavailable; serving the last known context of a session")
             return LambaUser(
                 context, authorization_loader=lambda: _authorization(state), stale=True

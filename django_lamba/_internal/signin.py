@@ -22,14 +22,20 @@ logger = logging.getLogger("django_lamba.signin")
 
 
 def scope_tokens(tokens: TokenSet, *, revoke_on_failure: bool = True) -> TokenSet:
-    """Switch a fresh session into the configured Workspace/Project, when both are set.
+    """Switch a fresh session into this site's Project: the configured Workspace/Project, or
+    the only entry of ``LAMBA_ALLOWED_PROJECTS``. With several allowed Projects and none
+    configured, the session stays unscoped and the customer picks one on the re-entry page.
 
     If the switch fails the fresh, unscoped session is ended upstream (unless
     ``revoke_on_failure`` is off) before the error propagates: nothing is left half signed in.
+    This runs only right after an explicit sign-in, never to restore a scope a session lost.
     """
     workspace, project = lamba_settings.WORKSPACE_ID, lamba_settings.PROJECT_ID
     if not (workspace and project):
-        return tokens
+        allowed = lamba_settings.ALLOWED_PROJECTS
+        if len(allowed) != 1:
+            return tokens
+        workspace, project = allowed[0]
     client = get_client()
     try:
         return client.switch_context(tokens.access_token, workspace, project, lamba_settings.ENV)

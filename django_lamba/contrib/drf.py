@@ -26,7 +26,7 @@ from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from .._internal import perms
+from .._internal import binding, perms
 from .._internal.session import RequestState, resolve_user
 from ..conf import lamba_settings
 from ..exceptions import (
@@ -116,6 +116,7 @@ class LambaAuthentication(BaseAuthentication):
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
             raise api_exception(error)
+        refused(user)
         raise exceptions.AuthenticationFailed(
             "Invalid or expired access token.", code="invalid_token"
         )
@@ -129,6 +130,7 @@ class LambaAuthentication(BaseAuthentication):
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
             raise api_exception(error)
+        refused(user)
         return None
 
     def enforce_csrf(self, request: Request) -> None:
@@ -145,6 +147,15 @@ class LambaAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="{self.www_authenticate_realm}"'
+
+
+def refused(user: Any) -> None:
+    """Raise 401 for a Lamba session this site does not accept (another or no Project)."""
+    refusal = getattr(user, "lamba_refusal", None)
+    if refusal is not None:
+        raise exceptions.AuthenticationFailed(
+            binding.REASONS.get(refusal, binding.REASONS[binding.REENTRY_REQUIRED]), code=refusal
+        )
 
 
 class LambaPermission(BasePermission):
