@@ -78,7 +78,9 @@ def auth(token: str) -> dict[str, str]:
 
 def assert_problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
+    # The docs serve 429 problems as application/json, every other one as problem+json.
+    expected = "application/json" if status == 429 else "application/problem+json"
+    assert response.headers["Content-Type"] == expected
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["errorCode"] == code
@@ -274,7 +276,7 @@ def test_code_requests_are_rate_limited_per_identifier(
     statuses = [http.post(f"{emu.auth_url}{path}", json=body).status_code for _ in range(5)]
     assert statuses == [202] * 5
     limited = http.post(f"{emu.auth_url}{path}", json=body)
-    assert_problem(limited, 429, "rate_limited")
+    assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
 
 
@@ -452,8 +454,8 @@ def test_switch_context_validates_scope_and_membership(
     body = assert_problem(missing, 400, "customer_auth_context_binding_required")
     assert set(body["errors"]) == {"projectId", "environment"}
     assert_problem(switch(emu, http, token, environment="staging"), 400, "validation_failed")
-    assert_problem(switch(emu, http, token, projectId="prj_nope"), 403, "forbidden")
-    assert_problem(switch(emu, http, token, projectId="prj_other"), 403, "forbidden")
+    assert_problem(switch(emu, http, token, projectId="prj_nope"), 403, "AUTHORIZATION_DENIED")
+    assert_problem(switch(emu, http, token, projectId="prj_other"), 403, "AUTHORIZATION_DENIED")
     unauthenticated = http.post(f"{emu.auth_url}/v1/sessions/switch-context", json=SCOPE)
     assert_problem(unauthenticated, 401, "authentication_required")
     emu.grant(member.email, project_id="prj_other", roles=["owner"], is_project_admin=True)
@@ -535,9 +537,9 @@ def test_admin_members_forbidden_without_permission_or_scope(
     emu.add_user("viewer@example.com", PASSWORD, roles=["viewer"])
     url = f"{emu.api_url}/v1/admin/members"
     viewer = scoped_login(emu, http, "viewer@example.com")["access_token"]
-    assert_problem(http.get(url, headers=auth(viewer)), 403, "forbidden")
+    assert_problem(http.get(url, headers=auth(viewer)), 403, "AUTHORIZATION_DENIED")
     unscoped = login(emu, http)["access_token"]
-    assert_problem(http.get(url, headers=auth(unscoped)), 403, "forbidden")
+    assert_problem(http.get(url, headers=auth(unscoped)), 403, "AUTHORIZATION_DENIED")
 
 
 def client_credentials(emu: LambaEmulator, http: requests.Session, **extra: str) -> Any:
@@ -563,7 +565,7 @@ def test_management_token_calls_admin_but_not_me(
     token = body["access_token"]
     members = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(token))
     assert [item["email"] for item in members.json()["items"]] == [member.email]
-    assert_problem(me(emu, http, token), 403, "forbidden")
+    assert_problem(me(emu, http, token), 403, "AUTHORIZATION_DENIED")
 
 
 def test_client_credentials_errors_are_oauth_style(
@@ -673,7 +675,7 @@ def test_oidc_code_flow_with_pkce(
     info = http.get(f"{emu.auth_url}/connect/userinfo", headers=auth(body["access_token"]))
     assert info.json()["sub"] == member.id
     assert info.json()["email"] == member.email
-    assert_problem(me(emu, http, body["access_token"]), 403, "forbidden")
+    assert_problem(me(emu, http, body["access_token"]), 403, "AUTHORIZATION_DENIED")
     reused = http.post(
         f"{emu.auth_url}/connect/token", data=exchange | {"code_verifier": verifier}
     )
@@ -802,8 +804,8 @@ def test_injected_malformed_200_and_402_problem(
     with pytest.raises(ValueError):
         malformed.json()
     emu.inject_fault("/v1/me/*", method="GET", status=402, host="api", times=None)
-    assert_problem(me(emu, http, token, "authorization"), 402, "plan_limit_reached")
-    assert_problem(me(emu, http, token), 402, "plan_limit_reached")
+    assert_problem(me(emu, http, token, "authorization"), 402, "PLAN_LIMIT_EXCEEDED")
+    assert_problem(me(emu, http, token), 402, "PLAN_LIMIT_EXCEEDED")
     emu.clear_faults()
     assert me(emu, http, token).status_code == 200
 
@@ -813,7 +815,7 @@ def test_injected_429_carries_retry_after(
 ) -> None:
     emu.inject_fault("/v1/auth/refresh", status=429, retry_after=7)
     response = http.post(f"{emu.auth_url}/v1/auth/refresh", json={"refresh_token": "x"})
-    assert_problem(response, 429, "rate_limited")
+    assert_problem(response, 429, "RATE_LIMIT_EXCEEDED")
     assert response.headers["Retry-After"] == "7"
 
 
@@ -829,6 +831,65 @@ def test_injected_latency_times_out_or_slows_a_real_answer(
     slow = requests.get(f"{emu.api_url}/v1/me/context", headers=auth(token), timeout=5)
     assert slow.status_code == 200
     assert time.monotonic() - started >= 0.2
+
+
+def test_rate_limit_answers_documented_problem_as_application_json(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    url = f"{emu.auth_url}/v1/auth/login/phone/request"
+    emu.configure(rate_limit=1)
+    assert http.post(url, json={"phone": "+15550000002"}).status_code == 202
+    limited = http.post(url, json={"phone": "+15550000002"})
+    body = assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
+    assert limited.headers["Content-Type"] == "application/json"
+    assert body["type"] == "https://api.uselamba.com/problems/rate-limit"
+    assert body["title"] == "Too Many Requests"
+    assert int(limited.headers["Retry-After"]) == body["retryAfter"] > 0
+
+
+def test_forbidden_answers_documented_authorization_problem(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.add_project("ws_demo", "prj_other", "Other")
+    token = login(emu, http)["access_token"]
+    denied = switch(emu, http, token, projectId="prj_other")
+    body = assert_problem(denied, 403, "AUTHORIZATION_DENIED")
+    assert body["type"] == "https://api.uselamba.com/problems/authorization"
+    assert body["title"] == "Forbidden"
+    assert body["traceId"]
+
+
+def test_undocumented_problems_keep_problem_json_and_a_docs_type(
+    emu: LambaEmulator, http: requests.Session
+) -> None:
+    body = assert_problem(http.get(f"{emu.api_url}/v1/me/context"), 401, "authentication_required")
+    assert body["type"] == "https://uselamba.com/docs/reference/errors#authentication_required"
+
+
+def test_injected_faults_default_to_documented_codes(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    token = emu.issue_session(member.email)["access_token"]
+    emu.inject_fault("/v1/me/context", status=403)
+    denied = assert_problem(me(emu, http, token), 403, "AUTHORIZATION_DENIED")
+    assert denied["type"] == "https://api.uselamba.com/problems/authorization"
+    emu.inject_fault("/v1/me/context", status=402)
+    plan = assert_problem(me(emu, http, token), 402, "PLAN_LIMIT_EXCEEDED")
+    assert plan["type"] == "https://api.uselamba.com/problems/plan-limit"
+    assert (plan["limit"], plan["allowed"], plan["current"], plan["plan"]) == (
+        "mau",
+        1000,
+        1000,
+        "free",
+    )
+    emu.inject_fault("/v1/me/context", status=429, retry_after=3)
+    limited = me(emu, http, token)
+    body = assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
+    assert limited.headers["Content-Type"] == "application/json"
+    assert body["type"] == "https://api.uselamba.com/problems/rate-limit"
+    assert limited.headers["Retry-After"] == "3"
+    emu.inject_fault("/v1/me/context", status=403, error_code="policy_denied")
+    assert_problem(me(emu, http, token), 403, "policy_denied")
 
 
 @pytest.mark.parametrize("header", ["X-Tenant-Id", "X-Project-Id", "X-Environment"])

@@ -87,8 +87,9 @@ class EmulatorInspection:
         """Make matching requests slow (``latency``) and/or answer ``status`` + ``body`` instead.
 
         ``path`` matches exactly, or as a prefix when it ends with ``*``. With ``status`` and no
-        ``body`` the answer is a ProblemDetails with ``error_code`` (default per status, e.g.
-        402 ``plan_limit_reached``). ``times=None`` keeps the fault forever.
+        ``body`` the answer is a ProblemDetails with ``error_code`` (default per status: 402
+        ``PLAN_LIMIT_EXCEEDED`` with default plan facts, 403 ``AUTHORIZATION_DENIED``, 429
+        ``RATE_LIMIT_EXCEEDED`` as ``application/json``). ``times=None`` keeps the fault forever.
         """
         if status is None and latency <= 0:
             raise ValueError("A fault needs a status, a latency, or both.")

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from ._errors import Problem
+from ._errors import rate_limit_exceeded
 from ._models import (
     ENVIRONMENTS,
     AuthCode,
@@ -269,12 +269,8 @@ class EmulatorState:
                 hits.popleft()
             if len(hits) >= self.rate_limit:
                 wait = max(1, int(hits[0] + self.rate_limit_window - now + 0.999))
-                raise Problem(
-                    429,
-                    "rate_limited",
-                    "Too many requests for this identifier. Try again later.",
-                    headers={"Retry-After": str(wait)},
-                    extra={"retryAfter": wait},
+                raise rate_limit_exceeded(
+                    wait, "Too many requests for this identifier. Try again later."
                 )
             hits.append(now)
 
