@@ -466,6 +466,87 @@ def test_switch_context_validates_scope_and_membership(
     assert authz["roleKeys"] == ["owner"]
 
 
+def test_add_project_creates_a_missing_workspace_in_one_call(
+    emu: LambaEmulator, http: requests.Session
+) -> None:
+    emu.add_project("ws_attacker", "prj_attacker")
+    emu.add_user("mallory@example.com", PASSWORD, project_id="prj_attacker", roles=["owner"])
+    tokens = emu.issue_session(
+        "mallory@example.com", workspace_id="ws_attacker", project_id="prj_attacker"
+    )
+    context = me(emu, http, tokens["access_token"]).json()
+    assert context["activeWorkspace"] == {"id": "ws_attacker", "name": "ws_attacker"}
+    assert context["activeProject"] == {
+        "id": "prj_attacker",
+        "name": "prj_attacker",
+        "environment": "test",
+    }
+    emu.add_project("ws_attacker", "prj_attacker", "Renamed")
+    renamed = me(emu, http, tokens["access_token"]).json()["activeProject"]
+    assert renamed["name"] == "Renamed"
+    emu.add_project("ws_demo", "prj_named", "Named")  # the old three-argument call
+    assert me(emu, http, tokens["access_token"]).json()["activeWorkspace"]["id"] == "ws_attacker"
+
+
+def test_owner_of_another_project_is_scoped_there_and_refused_in_the_demo_project(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.add_project("ws_attacker", "prj_attacker", "Attacker Project")
+    mallory = emu.add_user(
+        "mallory@example.com",
+        PASSWORD,
+        project_id="prj_attacker",
+        roles=["owner"],
+        is_project_admin=True,
+    )
+    tokens = emu.issue_session(
+        mallory.email, workspace_id="ws_attacker", project_id="prj_attacker"
+    )
+    token = tokens["access_token"]
+    claims = claims_of(token)
+    assert (claims["workspace_id"], claims["project_id"], claims["environment"]) == (
+        "ws_attacker",
+        "prj_attacker",
+        "test",
+    )
+    authz = me(emu, http, token, "authorization").json()
+    assert (authz["roleKeys"], authz["isProjectAdmin"]) == (["owner"], True)
+    members = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(token)).json()
+    assert [item["email"] for item in members["items"]] == [mallory.email]
+    # Not a member of the demo Project: no session there, and switch-context refuses.
+    with pytest.raises(ValueError):
+        emu.issue_session(mallory.email, project_id=emu.project_id)
+    assert_problem(switch(emu, http, token), 403, "AUTHORIZATION_DENIED")
+    mixed = switch(emu, http, token, workspaceId="ws_demo", projectId="prj_attacker")
+    assert_problem(mixed, 403, "AUTHORIZATION_DENIED")
+    # A viewer of the demo Project gets in, without admin rights there.
+    emu.grant(mallory.email, roles=["viewer"])
+    demo = emu.issue_session(mallory.email, workspace_id="ws_demo", project_id="prj_demo")
+    demo_authz = me(emu, http, demo["access_token"], "authorization").json()
+    assert (demo_authz["roleKeys"], demo_authz["isProjectAdmin"]) == (["viewer"], False)
+    refused = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(demo["access_token"]))
+    assert_problem(refused, 403, "AUTHORIZATION_DENIED")
+    switched = switch(emu, http, token)
+    assert switched.status_code == 200
+    assert me(emu, http, switched.json()["access_token"]).json()["roleKeys"] == ["viewer"]
+
+
+def test_issue_session_without_scope_is_global(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    tokens = emu.issue_session(member.email)
+    claims = claims_of(tokens["access_token"])
+    assert not {"workspace_id", "project_id", "environment"} & claims.keys()
+    context = me(emu, http, tokens["access_token"]).json()
+    assert (context["activeWorkspace"], context["activeProject"], context["membership"]) == (
+        None,
+        None,
+        None,
+    )
+    assert context["roleKeys"] == []
+    assert me(emu, http, tokens["access_token"], "authorization").json()["roleKeys"] == []
+
+
 def test_self_service_shapes(
     emu: LambaEmulator, http: requests.Session, member: EmulatedUser
 ) -> None:

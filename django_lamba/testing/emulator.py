@@ -170,13 +170,16 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
 
     # --- directory -----------------------------------------------------------------------
 
-    def add_workspace(self, workspace_id: str, name: str) -> None:
-        """Create (or rename) a Workspace."""
-        self._state.add_workspace(workspace_id, name)
+    def add_workspace(self, workspace_id: str, name: str | None = None) -> None:
+        """Create (or rename) a Workspace; ``name`` defaults to its id."""
+        self._state.add_workspace(workspace_id, name or workspace_id)
 
-    def add_project(self, workspace_id: str, project_id: str, name: str) -> None:
-        """Create (or rename) a Project in an existing Workspace."""
-        self._state.add_project(workspace_id, project_id, name)
+    def add_project(self, workspace_id: str, project_id: str, name: str | None = None) -> None:
+        """Create (or rename) a Project, and its Workspace if missing; names default to ids."""
+        with self._state.lock:
+            if workspace_id not in self._state.workspaces:
+                self._state.add_workspace(workspace_id, workspace_id)
+            self._state.add_project(workspace_id, project_id, name or project_id)
 
     def add_user(
         self,
