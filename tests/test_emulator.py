@@ -547,6 +547,98 @@ def test_issue_session_without_scope_is_global(
     assert me(emu, http, tokens["access_token"], "authorization").json()["roleKeys"] == []
 
 
+def refresh_with(emu: LambaEmulator, http: requests.Session, refresh_token: str) -> Any:
+    return http.post(f"{emu.auth_url}/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+def test_revoke_scope_rejects_the_scoped_token_but_keeps_the_global_session(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    scoped = scoped_login(emu, http)
+    session_id = emu.session_id_for(scoped["access_token"])
+    assert session_id is not None
+    emu.revoke_scope(session_id)
+    for what in ("context", "authorization", "memberships", "profile"):
+        assert_problem(me(emu, http, scoped["access_token"], what), 401, "session_revoked")
+    members = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(scoped["access_token"]))
+    assert_problem(members, 401, "session_revoked")
+    assert session_id not in emu.revoked_sessions
+    assert emu.revocations[-1] == (session_id, "scope_revoked")
+    refreshed = refresh_with(emu, http, scoped["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.text
+    unscoped = refreshed.json()
+    assert set(unscoped) == TOKEN_KEYS
+    assert emu.session_id_for(unscoped["access_token"]) == session_id
+    assert (
+        not {"workspace_id", "project_id", "environment"}
+        & claims_of(unscoped["access_token"]).keys()
+    )
+    context = me(emu, http, unscoped["access_token"]).json()
+    assert (context["activeWorkspace"], context["activeProject"], context["membership"]) == (
+        None,
+        None,
+        None,
+    )
+    assert context["roleKeys"] == []
+    authz = me(emu, http, unscoped["access_token"], "authorization").json()
+    assert (authz["roleKeys"], authz["isProjectAdmin"]) == ([], False)
+    # The revoked scope does not heal: its token stays refused, even by switch-context.
+    assert_problem(me(emu, http, scoped["access_token"]), 401, "session_revoked")
+    assert_problem(switch(emu, http, scoped["access_token"]), 401, "session_revoked")
+    back = switch(emu, http, unscoped["access_token"])
+    assert back.status_code == 200, back.text
+    assert claims_of(back.json()["access_token"])["project_id"] == "prj_demo"
+    assert me(emu, http, back.json()["access_token"]).json()["roleKeys"] == ["member"]
+
+
+def test_revoke_scope_keeps_refresh_rotation_and_reuse_detection(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    scoped = scoped_login(emu, http)
+    session_id = emu.session_id_for(scoped["access_token"]) or ""
+    emu.revoke_scope(session_id)
+    rotated = refresh_with(emu, http, scoped["refresh_token"])
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh_token"] != scoped["refresh_token"]
+    reused = refresh_with(emu, http, scoped["refresh_token"])
+    assert_problem(reused, 401, "refresh_token_reused")
+    assert_problem(
+        refresh_with(emu, http, rotated.json()["refresh_token"]), 401, "session_revoked"
+    )
+    assert session_id in emu.revoked_sessions
+
+
+def test_revoke_scope_refuses_unknown_unscoped_and_ended_sessions(
+    emu: LambaEmulator, member: EmulatedUser
+) -> None:
+    with pytest.raises(LookupError):
+        emu.revoke_scope("ses_nope")
+    unscoped = emu.issue_session(member.email)
+    with pytest.raises(ValueError):
+        emu.revoke_scope(emu.session_id_for(unscoped["access_token"]) or "")
+    scoped = emu.issue_session(member.email, project_id=emu.project_id)
+    session_id = emu.session_id_for(scoped["access_token"]) or ""
+    emu.revoke_scope(session_id)
+    with pytest.raises(ValueError):
+        emu.revoke_scope(session_id)
+    ended = emu.issue_session(member.email, project_id=emu.project_id)
+    emu.revoke_session(emu.session_id_for(ended["access_token"]) or "")
+    with pytest.raises(ValueError):
+        emu.revoke_scope(emu.session_id_for(ended["access_token"]) or "")
+
+
+def test_revoke_scope_with_opaque_tokens(http: requests.Session) -> None:
+    with LambaEmulator(token_format="opaque") as emu:
+        emu.add_user("o@example.com", PASSWORD)
+        scoped = emu.issue_session("o@example.com", project_id=emu.project_id)
+        assert me(emu, http, scoped["access_token"]).json()["activeProject"]["id"] == "prj_demo"
+        emu.revoke_scope(emu.session_id_for(scoped["access_token"]) or "")
+        assert_problem(me(emu, http, scoped["access_token"]), 401, "session_revoked")
+        unscoped = refresh_with(emu, http, scoped["refresh_token"]).json()
+        assert me(emu, http, unscoped["access_token"]).json()["activeProject"] is None
+        assert switch(emu, http, unscoped["access_token"]).status_code == 200
+
+
 def test_self_service_shapes(
     emu: LambaEmulator, http: requests.Session, member: EmulatedUser
 ) -> None:

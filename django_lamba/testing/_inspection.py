@@ -17,14 +17,19 @@ class EmulatorInspection:
     def revoked_sessions(self) -> list[str]:
         """Return ids of sessions ended by logout, reuse, disabling, code replay or revocation.
 
-        Sessions replaced by switch-context are not listed; see ``revocations`` for those.
+        Sessions replaced by switch-context, and sessions that only lost their Project scope
+        (``revoke_scope``), are not listed; see ``revocations`` for those.
         """
         with self._state.lock:
-            return [sid for sid, why in self._state.revocations if why != "context_switched"]
+            return [
+                sid
+                for sid, why in self._state.revocations
+                if why not in ("context_switched", "scope_revoked")
+            ]
 
     @property
     def revocations(self) -> list[tuple[str, str]]:
-        """Return ``(session_id, reason)`` for every session ended, in order."""
+        """Return ``(session_id, reason)`` for every session ended or scope revoked, in order."""
         with self._state.lock:
             return list(self._state.revocations)
 

@@ -121,10 +121,11 @@ class Session:
 
 @dataclass
 class OpaqueGrant:
-    """What an opaque access token stands for."""
+    """What an opaque access token stands for, including the Project it was scoped to."""
 
     session_id: str
     expires_at: float
+    project_id: str | None = None
 
 
 @dataclass
