@@ -639,6 +639,65 @@ def test_revoke_scope_with_opaque_tokens(http: requests.Session) -> None:
         assert switch(emu, http, unscoped["access_token"]).status_code == 200
 
 
+def test_exceeded_plan_limit_answers_402_problem_on_switch_context(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.add_project("ws_other", "prj_other")
+    emu.grant(member.email, project_id="prj_other", roles=["member"])
+    emu.exceed_plan_limit(limit="mau", allowed=50, current=51, plan="starter")
+    token = login(emu, http)["access_token"]  # the sign-in itself still works
+    refused = switch(emu, http, token)
+    body = assert_problem(refused, 402, "PLAN_LIMIT_EXCEEDED")
+    assert body["type"] == "https://api.uselamba.com/problems/plan-limit"
+    assert body["title"] == "Payment Required"
+    assert (body["limit"], body["allowed"], body["current"], body["plan"]) == (
+        "mau",
+        50,
+        51,
+        "starter",
+    )
+    assert me(emu, http, token).status_code == 200  # the refused switch kept the session
+    other = switch(emu, http, token, workspaceId="ws_other", projectId="prj_other")
+    assert other.status_code == 200  # other Projects are not limited
+    token = login(emu, http)["access_token"]
+    emu.clear_plan_limit()
+    assert switch(emu, http, token).status_code == 200
+
+
+def test_exceeded_plan_limit_can_answer_the_older_bare_body(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.exceed_plan_limit(emu.project_id, legacy_body=True)
+    refused = switch(emu, http, login(emu, http)["access_token"])
+    assert refused.status_code == 402
+    assert refused.headers["Content-Type"] == "application/json"
+    body = refused.json()
+    assert set(body) == {"error", "limit", "allowed", "current", "plan", "message"}
+    assert (body["error"], body["limit"], body["allowed"], body["current"], body["plan"]) == (
+        "PLAN_LIMIT_EXCEEDED",
+        "mau",
+        1000,
+        1000,
+        "free",
+    )
+    assert body["message"]
+
+
+def test_plan_limit_is_not_revealed_to_non_members_and_ends_with_reset(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    with pytest.raises(ValueError):
+        emu.exceed_plan_limit("prj_nope")
+    emu.add_project("ws_outside", "prj_outside")
+    emu.add_user("outsider@example.com", PASSWORD, project_id="prj_outside")
+    emu.exceed_plan_limit()
+    token = login(emu, http, "outsider@example.com")["access_token"]
+    assert_problem(switch(emu, http, token), 403, "AUTHORIZATION_DENIED")
+    emu.reset()
+    emu.add_user("member@example.com", PASSWORD)
+    assert switch(emu, http, login(emu, http)["access_token"]).status_code == 200
+
+
 def test_self_service_shapes(
     emu: LambaEmulator, http: requests.Session, member: EmulatedUser
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ._errors import Problem, authorization_denied, validation_failed
-from ._http import Handler, RequestContext, Response, json_response
+from ._http import Handler, RequestContext, Response, json_response, plan_limit_response
 from ._models import ENVIRONMENTS, MagicLink, OutboxMessage, PhoneCode, Session
 from ._sessions import (
     bearer_token,
@@ -277,6 +277,10 @@ def switch_context(ctx: RequestContext) -> Response:
         or state.membership(user.id, project_id) is None
     ):
         raise authorization_denied("You are not a member of that Workspace and Project.")
+    plan_limit = state.plan_limits.get(project_id)
+    if plan_limit is not None:
+        # Entering the Project would count a monthly active user the plan has no room for.
+        return plan_limit_response(plan_limit)
     scoped = create_session(
         state,
         user.id,

@@ -24,6 +24,7 @@ from ._models import (
     OpaqueGrant,
     OutboxMessage,
     PhoneCode,
+    PlanLimit,
     Project,
     RecordedRequest,
     Session,
@@ -100,6 +101,7 @@ class EmulatorState:
             self.requests_log: list[RecordedRequest] = []
             self.revocations: list[tuple[str, str]] = []
             self.rate_hits: dict[str, deque[float]] = {}
+            self.plan_limits: dict[str, PlanLimit] = {}
             self.calls.clear()
             self.add_workspace(DEFAULT_WORKSPACE_ID, DEFAULT_WORKSPACE_NAME)
             self.add_project(DEFAULT_WORKSPACE_ID, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME)
