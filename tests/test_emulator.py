@@ -177,6 +177,21 @@ def test_mfa_login_requires_the_code(emu: LambaEmulator, http: requests.Session)
     assert "mfa" in session["amr"]
 
 
+def test_password_login_with_mfa_code_in_one_call_finishes_mfa_sign_in(
+    emu: LambaEmulator, http: requests.Session
+) -> None:
+    emu.add_user("mfa@example.com", PASSWORD, mfa_code="654321")
+    response = http.post(
+        f"{emu.auth_url}/v1/auth/login/password",
+        json={"login": "mfa@example.com", "password": PASSWORD, "mfaCode": "654321"},
+    )
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    assert set(tokens) == TOKEN_KEYS
+    assert me(emu, http, tokens["access_token"], "security").json()["mfaSatisfied"] is True
+    assert switch(emu, http, tokens["access_token"]).status_code == 200
+
+
 # --- magic links and phone codes ---------------------------------------------------------
 
 
@@ -235,6 +250,23 @@ def test_phone_code_login_and_wrong_codes(
     assert http.post(verify_url, json={"phone": phone, "code": code}).status_code == 200
     again = http.post(verify_url, json={"phone": phone, "code": code})
     assert_problem(again, 401, "invalid_code")
+
+
+def test_phone_verify_takes_phone_and_code_and_answers_the_token_shape(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    phone = "+15550000002"
+    http.post(f"{emu.auth_url}/v1/auth/login/phone/request", json={"phone": phone})
+    verify_url = f"{emu.auth_url}/v1/auth/login/phone/verify"
+    code_only = http.post(verify_url, json={"code": emu.last_sms_code(phone)})
+    assert set(assert_problem(code_only, 400, "validation_failed")["errors"]) == {"phone"}
+    response = http.post(verify_url, json={"phone": phone, "code": emu.last_sms_code(phone)})
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    assert set(tokens) == TOKEN_KEYS
+    context = me(emu, http, tokens["access_token"]).json()
+    assert context["user"]["email"] == member.email
+    assert context["session"]["amr"] == ["sms"]
 
 
 def test_five_wrong_phone_codes_burn_the_code(
