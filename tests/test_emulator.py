@@ -78,7 +78,9 @@ def auth(token: str) -> dict[str, str]:
 
 def assert_problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
+    # The docs serve 429 problems as application/json, every other one as problem+json.
+    expected = "application/json" if status == 429 else "application/problem+json"
+    assert response.headers["Content-Type"] == expected
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["errorCode"] == code
@@ -175,6 +177,21 @@ def test_mfa_login_requires_the_code(emu: LambaEmulator, http: requests.Session)
     assert "mfa" in session["amr"]
 
 
+def test_password_login_with_mfa_code_in_one_call_finishes_mfa_sign_in(
+    emu: LambaEmulator, http: requests.Session
+) -> None:
+    emu.add_user("mfa@example.com", PASSWORD, mfa_code="654321")
+    response = http.post(
+        f"{emu.auth_url}/v1/auth/login/password",
+        json={"login": "mfa@example.com", "password": PASSWORD, "mfaCode": "654321"},
+    )
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    assert set(tokens) == TOKEN_KEYS
+    assert me(emu, http, tokens["access_token"], "security").json()["mfaSatisfied"] is True
+    assert switch(emu, http, tokens["access_token"]).status_code == 200
+
+
 # --- magic links and phone codes ---------------------------------------------------------
 
 
@@ -235,6 +252,23 @@ def test_phone_code_login_and_wrong_codes(
     assert_problem(again, 401, "invalid_code")
 
 
+def test_phone_verify_takes_phone_and_code_and_answers_the_token_shape(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    phone = "+15550000002"
+    http.post(f"{emu.auth_url}/v1/auth/login/phone/request", json={"phone": phone})
+    verify_url = f"{emu.auth_url}/v1/auth/login/phone/verify"
+    code_only = http.post(verify_url, json={"code": emu.last_sms_code(phone)})
+    assert set(assert_problem(code_only, 400, "validation_failed")["errors"]) == {"phone"}
+    response = http.post(verify_url, json={"phone": phone, "code": emu.last_sms_code(phone)})
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    assert set(tokens) == TOKEN_KEYS
+    context = me(emu, http, tokens["access_token"]).json()
+    assert context["user"]["email"] == member.email
+    assert context["session"]["amr"] == ["sms"]
+
+
 def test_five_wrong_phone_codes_burn_the_code(
     emu: LambaEmulator, http: requests.Session, member: EmulatedUser
 ) -> None:
@@ -274,7 +308,7 @@ def test_code_requests_are_rate_limited_per_identifier(
     statuses = [http.post(f"{emu.auth_url}{path}", json=body).status_code for _ in range(5)]
     assert statuses == [202] * 5
     limited = http.post(f"{emu.auth_url}{path}", json=body)
-    assert_problem(limited, 429, "rate_limited")
+    assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
 
 
@@ -452,8 +486,8 @@ def test_switch_context_validates_scope_and_membership(
     body = assert_problem(missing, 400, "customer_auth_context_binding_required")
     assert set(body["errors"]) == {"projectId", "environment"}
     assert_problem(switch(emu, http, token, environment="staging"), 400, "validation_failed")
-    assert_problem(switch(emu, http, token, projectId="prj_nope"), 403, "forbidden")
-    assert_problem(switch(emu, http, token, projectId="prj_other"), 403, "forbidden")
+    assert_problem(switch(emu, http, token, projectId="prj_nope"), 403, "AUTHORIZATION_DENIED")
+    assert_problem(switch(emu, http, token, projectId="prj_other"), 403, "AUTHORIZATION_DENIED")
     unauthenticated = http.post(f"{emu.auth_url}/v1/sessions/switch-context", json=SCOPE)
     assert_problem(unauthenticated, 401, "authentication_required")
     emu.grant(member.email, project_id="prj_other", roles=["owner"], is_project_admin=True)
@@ -462,6 +496,238 @@ def test_switch_context_validates_scope_and_membership(
     authz = me(emu, http, other.json()["access_token"], "authorization").json()
     assert authz["isProjectAdmin"] is True
     assert authz["roleKeys"] == ["owner"]
+
+
+def test_add_project_creates_a_missing_workspace_in_one_call(
+    emu: LambaEmulator, http: requests.Session
+) -> None:
+    emu.add_project("ws_attacker", "prj_attacker")
+    emu.add_user("mallory@example.com", PASSWORD, project_id="prj_attacker", roles=["owner"])
+    tokens = emu.issue_session(
+        "mallory@example.com", workspace_id="ws_attacker", project_id="prj_attacker"
+    )
+    context = me(emu, http, tokens["access_token"]).json()
+    assert context["activeWorkspace"] == {"id": "ws_attacker", "name": "ws_attacker"}
+    assert context["activeProject"] == {
+        "id": "prj_attacker",
+        "name": "prj_attacker",
+        "environment": "test",
+    }
+    emu.add_project("ws_attacker", "prj_attacker", "Renamed")
+    renamed = me(emu, http, tokens["access_token"]).json()["activeProject"]
+    assert renamed["name"] == "Renamed"
+    emu.add_project("ws_demo", "prj_named", "Named")  # the old three-argument call
+    assert me(emu, http, tokens["access_token"]).json()["activeWorkspace"]["id"] == "ws_attacker"
+
+
+def test_owner_of_another_project_is_scoped_there_and_refused_in_the_demo_project(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.add_project("ws_attacker", "prj_attacker", "Attacker Project")
+    mallory = emu.add_user(
+        "mallory@example.com",
+        PASSWORD,
+        project_id="prj_attacker",
+        roles=["owner"],
+        is_project_admin=True,
+    )
+    tokens = emu.issue_session(
+        mallory.email, workspace_id="ws_attacker", project_id="prj_attacker"
+    )
+    token = tokens["access_token"]
+    claims = claims_of(token)
+    assert (claims["workspace_id"], claims["project_id"], claims["environment"]) == (
+        "ws_attacker",
+        "prj_attacker",
+        "test",
+    )
+    authz = me(emu, http, token, "authorization").json()
+    assert (authz["roleKeys"], authz["isProjectAdmin"]) == (["owner"], True)
+    members = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(token)).json()
+    assert [item["email"] for item in members["items"]] == [mallory.email]
+    # Not a member of the demo Project: no session there, and switch-context refuses.
+    with pytest.raises(ValueError):
+        emu.issue_session(mallory.email, project_id=emu.project_id)
+    assert_problem(switch(emu, http, token), 403, "AUTHORIZATION_DENIED")
+    mixed = switch(emu, http, token, workspaceId="ws_demo", projectId="prj_attacker")
+    assert_problem(mixed, 403, "AUTHORIZATION_DENIED")
+    # A viewer of the demo Project gets in, without admin rights there.
+    emu.grant(mallory.email, roles=["viewer"])
+    demo = emu.issue_session(mallory.email, workspace_id="ws_demo", project_id="prj_demo")
+    demo_authz = me(emu, http, demo["access_token"], "authorization").json()
+    assert (demo_authz["roleKeys"], demo_authz["isProjectAdmin"]) == (["viewer"], False)
+    refused = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(demo["access_token"]))
+    assert_problem(refused, 403, "AUTHORIZATION_DENIED")
+    switched = switch(emu, http, token)
+    assert switched.status_code == 200
+    assert me(emu, http, switched.json()["access_token"]).json()["roleKeys"] == ["viewer"]
+
+
+def test_issue_session_without_scope_is_global(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    tokens = emu.issue_session(member.email)
+    claims = claims_of(tokens["access_token"])
+    assert not {"workspace_id", "project_id", "environment"} & claims.keys()
+    context = me(emu, http, tokens["access_token"]).json()
+    assert (context["activeWorkspace"], context["activeProject"], context["membership"]) == (
+        None,
+        None,
+        None,
+    )
+    assert context["roleKeys"] == []
+    assert me(emu, http, tokens["access_token"], "authorization").json()["roleKeys"] == []
+
+
+def refresh_with(emu: LambaEmulator, http: requests.Session, refresh_token: str) -> Any:
+    return http.post(f"{emu.auth_url}/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+def test_revoke_scope_rejects_the_scoped_token_but_keeps_the_global_session(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    scoped = scoped_login(emu, http)
+    session_id = emu.session_id_for(scoped["access_token"])
+    assert session_id is not None
+    emu.revoke_scope(session_id)
+    for what in ("context", "authorization", "memberships", "profile"):
+        assert_problem(me(emu, http, scoped["access_token"], what), 401, "session_revoked")
+    members = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(scoped["access_token"]))
+    assert_problem(members, 401, "session_revoked")
+    assert session_id not in emu.revoked_sessions
+    assert emu.revocations[-1] == (session_id, "scope_revoked")
+    refreshed = refresh_with(emu, http, scoped["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.text
+    unscoped = refreshed.json()
+    assert set(unscoped) == TOKEN_KEYS
+    assert emu.session_id_for(unscoped["access_token"]) == session_id
+    assert (
+        not {"workspace_id", "project_id", "environment"}
+        & claims_of(unscoped["access_token"]).keys()
+    )
+    context = me(emu, http, unscoped["access_token"]).json()
+    assert (context["activeWorkspace"], context["activeProject"], context["membership"]) == (
+        None,
+        None,
+        None,
+    )
+    assert context["roleKeys"] == []
+    authz = me(emu, http, unscoped["access_token"], "authorization").json()
+    assert (authz["roleKeys"], authz["isProjectAdmin"]) == ([], False)
+    # The revoked scope does not heal: its token stays refused, even by switch-context.
+    assert_problem(me(emu, http, scoped["access_token"]), 401, "session_revoked")
+    assert_problem(switch(emu, http, scoped["access_token"]), 401, "session_revoked")
+    back = switch(emu, http, unscoped["access_token"])
+    assert back.status_code == 200, back.text
+    assert claims_of(back.json()["access_token"])["project_id"] == "prj_demo"
+    assert me(emu, http, back.json()["access_token"]).json()["roleKeys"] == ["member"]
+
+
+def test_revoke_scope_keeps_refresh_rotation_and_reuse_detection(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    scoped = scoped_login(emu, http)
+    session_id = emu.session_id_for(scoped["access_token"]) or ""
+    emu.revoke_scope(session_id)
+    rotated = refresh_with(emu, http, scoped["refresh_token"])
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh_token"] != scoped["refresh_token"]
+    reused = refresh_with(emu, http, scoped["refresh_token"])
+    assert_problem(reused, 401, "refresh_token_reused")
+    assert_problem(
+        refresh_with(emu, http, rotated.json()["refresh_token"]), 401, "session_revoked"
+    )
+    assert session_id in emu.revoked_sessions
+
+
+def test_revoke_scope_refuses_unknown_unscoped_and_ended_sessions(
+    emu: LambaEmulator, member: EmulatedUser
+) -> None:
+    with pytest.raises(LookupError):
+        emu.revoke_scope("ses_nope")
+    unscoped = emu.issue_session(member.email)
+    with pytest.raises(ValueError):
+        emu.revoke_scope(emu.session_id_for(unscoped["access_token"]) or "")
+    scoped = emu.issue_session(member.email, project_id=emu.project_id)
+    session_id = emu.session_id_for(scoped["access_token"]) or ""
+    emu.revoke_scope(session_id)
+    with pytest.raises(ValueError):
+        emu.revoke_scope(session_id)
+    ended = emu.issue_session(member.email, project_id=emu.project_id)
+    emu.revoke_session(emu.session_id_for(ended["access_token"]) or "")
+    with pytest.raises(ValueError):
+        emu.revoke_scope(emu.session_id_for(ended["access_token"]) or "")
+
+
+def test_revoke_scope_with_opaque_tokens(http: requests.Session) -> None:
+    with LambaEmulator(token_format="opaque") as emu:
+        emu.add_user("o@example.com", PASSWORD)
+        scoped = emu.issue_session("o@example.com", project_id=emu.project_id)
+        assert me(emu, http, scoped["access_token"]).json()["activeProject"]["id"] == "prj_demo"
+        emu.revoke_scope(emu.session_id_for(scoped["access_token"]) or "")
+        assert_problem(me(emu, http, scoped["access_token"]), 401, "session_revoked")
+        unscoped = refresh_with(emu, http, scoped["refresh_token"]).json()
+        assert me(emu, http, unscoped["access_token"]).json()["activeProject"] is None
+        assert switch(emu, http, unscoped["access_token"]).status_code == 200
+
+
+def test_exceeded_plan_limit_answers_402_problem_on_switch_context(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.add_project("ws_other", "prj_other")
+    emu.grant(member.email, project_id="prj_other", roles=["member"])
+    emu.exceed_plan_limit(limit="mau", allowed=50, current=51, plan="starter")
+    token = login(emu, http)["access_token"]  # the sign-in itself still works
+    refused = switch(emu, http, token)
+    body = assert_problem(refused, 402, "PLAN_LIMIT_EXCEEDED")
+    assert body["type"] == "https://api.uselamba.com/problems/plan-limit"
+    assert body["title"] == "Payment Required"
+    assert (body["limit"], body["allowed"], body["current"], body["plan"]) == (
+        "mau",
+        50,
+        51,
+        "starter",
+    )
+    assert me(emu, http, token).status_code == 200  # the refused switch kept the session
+    other = switch(emu, http, token, workspaceId="ws_other", projectId="prj_other")
+    assert other.status_code == 200  # other Projects are not limited
+    token = login(emu, http)["access_token"]
+    emu.clear_plan_limit()
+    assert switch(emu, http, token).status_code == 200
+
+
+def test_exceeded_plan_limit_can_answer_the_older_bare_body(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.exceed_plan_limit(emu.project_id, legacy_body=True)
+    refused = switch(emu, http, login(emu, http)["access_token"])
+    assert refused.status_code == 402
+    assert refused.headers["Content-Type"] == "application/json"
+    body = refused.json()
+    assert set(body) == {"error", "limit", "allowed", "current", "plan", "message"}
+    assert (body["error"], body["limit"], body["allowed"], body["current"], body["plan"]) == (
+        "PLAN_LIMIT_EXCEEDED",
+        "mau",
+        1000,
+        1000,
+        "free",
+    )
+    assert body["message"]
+
+
+def test_plan_limit_is_not_revealed_to_non_members_and_ends_with_reset(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    with pytest.raises(ValueError):
+        emu.exceed_plan_limit("prj_nope")
+    emu.add_project("ws_outside", "prj_outside")
+    emu.add_user("outsider@example.com", PASSWORD, project_id="prj_outside")
+    emu.exceed_plan_limit()
+    token = login(emu, http, "outsider@example.com")["access_token"]
+    assert_problem(switch(emu, http, token), 403, "AUTHORIZATION_DENIED")
+    emu.reset()
+    emu.add_user("member@example.com", PASSWORD)
+    assert switch(emu, http, login(emu, http)["access_token"]).status_code == 200
 
 
 def test_self_service_shapes(
@@ -535,9 +801,9 @@ def test_admin_members_forbidden_without_permission_or_scope(
     emu.add_user("viewer@example.com", PASSWORD, roles=["viewer"])
     url = f"{emu.api_url}/v1/admin/members"
     viewer = scoped_login(emu, http, "viewer@example.com")["access_token"]
-    assert_problem(http.get(url, headers=auth(viewer)), 403, "forbidden")
+    assert_problem(http.get(url, headers=auth(viewer)), 403, "AUTHORIZATION_DENIED")
     unscoped = login(emu, http)["access_token"]
-    assert_problem(http.get(url, headers=auth(unscoped)), 403, "forbidden")
+    assert_problem(http.get(url, headers=auth(unscoped)), 403, "AUTHORIZATION_DENIED")
 
 
 def client_credentials(emu: LambaEmulator, http: requests.Session, **extra: str) -> Any:
@@ -563,7 +829,7 @@ def test_management_token_calls_admin_but_not_me(
     token = body["access_token"]
     members = http.get(f"{emu.api_url}/v1/admin/members", headers=auth(token))
     assert [item["email"] for item in members.json()["items"]] == [member.email]
-    assert_problem(me(emu, http, token), 403, "forbidden")
+    assert_problem(me(emu, http, token), 403, "AUTHORIZATION_DENIED")
 
 
 def test_client_credentials_errors_are_oauth_style(
@@ -673,7 +939,7 @@ def test_oidc_code_flow_with_pkce(
     info = http.get(f"{emu.auth_url}/connect/userinfo", headers=auth(body["access_token"]))
     assert info.json()["sub"] == member.id
     assert info.json()["email"] == member.email
-    assert_problem(me(emu, http, body["access_token"]), 403, "forbidden")
+    assert_problem(me(emu, http, body["access_token"]), 403, "AUTHORIZATION_DENIED")
     reused = http.post(
         f"{emu.auth_url}/connect/token", data=exchange | {"code_verifier": verifier}
     )
@@ -802,8 +1068,8 @@ def test_injected_malformed_200_and_402_problem(
     with pytest.raises(ValueError):
         malformed.json()
     emu.inject_fault("/v1/me/*", method="GET", status=402, host="api", times=None)
-    assert_problem(me(emu, http, token, "authorization"), 402, "plan_limit_reached")
-    assert_problem(me(emu, http, token), 402, "plan_limit_reached")
+    assert_problem(me(emu, http, token, "authorization"), 402, "PLAN_LIMIT_EXCEEDED")
+    assert_problem(me(emu, http, token), 402, "PLAN_LIMIT_EXCEEDED")
     emu.clear_faults()
     assert me(emu, http, token).status_code == 200
 
@@ -813,7 +1079,7 @@ def test_injected_429_carries_retry_after(
 ) -> None:
     emu.inject_fault("/v1/auth/refresh", status=429, retry_after=7)
     response = http.post(f"{emu.auth_url}/v1/auth/refresh", json={"refresh_token": "x"})
-    assert_problem(response, 429, "rate_limited")
+    assert_problem(response, 429, "RATE_LIMIT_EXCEEDED")
     assert response.headers["Retry-After"] == "7"
 
 
@@ -829,6 +1095,65 @@ def test_injected_latency_times_out_or_slows_a_real_answer(
     slow = requests.get(f"{emu.api_url}/v1/me/context", headers=auth(token), timeout=5)
     assert slow.status_code == 200
     assert time.monotonic() - started >= 0.2
+
+
+def test_rate_limit_answers_documented_problem_as_application_json(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    url = f"{emu.auth_url}/v1/auth/login/phone/request"
+    emu.configure(rate_limit=1)
+    assert http.post(url, json={"phone": "+15550000002"}).status_code == 202
+    limited = http.post(url, json={"phone": "+15550000002"})
+    body = assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
+    assert limited.headers["Content-Type"] == "application/json"
+    assert body["type"] == "https://api.uselamba.com/problems/rate-limit"
+    assert body["title"] == "Too Many Requests"
+    assert int(limited.headers["Retry-After"]) == body["retryAfter"] > 0
+
+
+def test_forbidden_answers_documented_authorization_problem(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    emu.add_project("ws_demo", "prj_other", "Other")
+    token = login(emu, http)["access_token"]
+    denied = switch(emu, http, token, projectId="prj_other")
+    body = assert_problem(denied, 403, "AUTHORIZATION_DENIED")
+    assert body["type"] == "https://api.uselamba.com/problems/authorization"
+    assert body["title"] == "Forbidden"
+    assert body["traceId"]
+
+
+def test_undocumented_problems_keep_problem_json_and_a_docs_type(
+    emu: LambaEmulator, http: requests.Session
+) -> None:
+    body = assert_problem(http.get(f"{emu.api_url}/v1/me/context"), 401, "authentication_required")
+    assert body["type"] == "https://uselamba.com/docs/reference/errors#authentication_required"
+
+
+def test_injected_faults_default_to_documented_codes(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    token = emu.issue_session(member.email)["access_token"]
+    emu.inject_fault("/v1/me/context", status=403)
+    denied = assert_problem(me(emu, http, token), 403, "AUTHORIZATION_DENIED")
+    assert denied["type"] == "https://api.uselamba.com/problems/authorization"
+    emu.inject_fault("/v1/me/context", status=402)
+    plan = assert_problem(me(emu, http, token), 402, "PLAN_LIMIT_EXCEEDED")
+    assert plan["type"] == "https://api.uselamba.com/problems/plan-limit"
+    assert (plan["limit"], plan["allowed"], plan["current"], plan["plan"]) == (
+        "mau",
+        1000,
+        1000,
+        "free",
+    )
+    emu.inject_fault("/v1/me/context", status=429, retry_after=3)
+    limited = me(emu, http, token)
+    body = assert_problem(limited, 429, "RATE_LIMIT_EXCEEDED")
+    assert limited.headers["Content-Type"] == "application/json"
+    assert body["type"] == "https://api.uselamba.com/problems/rate-limit"
+    assert limited.headers["Retry-After"] == "3"
+    emu.inject_fault("/v1/me/context", status=403, error_code="policy_denied")
+    assert_problem(me(emu, http, token), 403, "policy_denied")
 
 
 @pytest.mark.parametrize("header", ["X-Tenant-Id", "X-Project-Id", "X-Environment"])

@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from ._errors import Problem, validation_failed
+from ._errors import Problem, authorization_denied, validation_failed
 from ._http import Handler, RequestContext, Response, json_response
 from ._models import EmulatedUser, Membership, Session
 from ._state import USERNAME
@@ -22,9 +22,7 @@ def _customer(ctx: RequestContext) -> tuple[Session, EmulatedUser]:
     """Return the customer session and user of the bearer token, or raise 401/403."""
     session = ctx.session()
     if session.kind != "customer":
-        raise Problem(
-            403,
-            "forbidden",
+        raise authorization_denied(
             "Self-service routes need a customer session token "
             "(exchange OIDC tokens with switch-context first).",
         )
@@ -250,18 +248,18 @@ def admin_members(ctx: RequestContext) -> Response:
     state = ctx.state
     session = ctx.session()
     if session.kind == "oidc":
-        raise Problem(403, "forbidden", "Exchange OIDC tokens with switch-context first.")
+        raise authorization_denied("Exchange OIDC tokens with switch-context first.")
     if session.kind == "customer":
         membership = _active_membership(ctx, session)
         allowed = membership is not None and (
             membership.is_project_admin or "members.read" in membership.permissions
         )
         if not allowed:
-            raise Problem(403, "forbidden", "This session lacks the members.read permission.")
+            raise authorization_denied("This session lacks the members.read permission.")
         session.last_seen_at = state.now()
     project_id = session.project_id
     if project_id is None:  # pragma: no cover - management and allowed sessions are scoped
-        raise Problem(403, "forbidden", "The token is not scoped to a Project.")
+        raise authorization_denied("The token is not scoped to a Project.")
     items = []
     for membership in state.members_of(project_id):
         member = state.users[membership.user_id]

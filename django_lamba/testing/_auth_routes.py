@@ -6,8 +6,8 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ._errors import Problem, validation_failed
-from ._http import Handler, RequestContext, Response, json_response
+from ._errors import Problem, authorization_denied, validation_failed
+from ._http import Handler, RequestContext, Response, json_response, plan_limit_response
 from ._models import ENVIRONMENTS, MagicLink, OutboxMessage, PhoneCode, Session
 from ._sessions import (
     bearer_token,
@@ -251,7 +251,7 @@ def switch_context(ctx: RequestContext) -> Response:
     state = ctx.state
     session = ctx.session()
     if session.kind == "management":
-        raise Problem(403, "forbidden", "Management tokens cannot enter a customer context.")
+        raise authorization_denied("Management tokens cannot enter a customer context.")
     data = ctx.json()
     missing = [
         name
@@ -276,7 +276,11 @@ def switch_context(ctx: RequestContext) -> Response:
         state.check_scope(workspace_id, project_id, environment) is None
         or state.membership(user.id, project_id) is None
     ):
-        raise Problem(403, "forbidden", "You are not a member of that Workspace and Project.")
+        raise authorization_denied("You are not a member of that Workspace and Project.")
+    plan_limit = state.plan_limits.get(project_id)
+    if plan_limit is not None:
+        # Entering the Project would count a monthly active user the plan has no room for.
+        return plan_limit_response(plan_limit)
     scoped = create_session(
         state,
         user.id,

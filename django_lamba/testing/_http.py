@@ -11,8 +11,16 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._errors import OAuthError, Problem, validation_failed
-from ._models import Fault, Headers, HostKind, RecordedRequest, Session
+from ._errors import (
+    AUTHORIZATION_DENIED,
+    PLAN_LIMIT_EXCEEDED,
+    RATE_LIMIT_EXCEEDED,
+    OAuthError,
+    Problem,
+    problem_type,
+    validation_failed,
+)
+from ._models import Fault, Headers, HostKind, PlanLimit, RecordedRequest, Session
 from ._sessions import authenticate
 from ._state import EmulatorState
 from ._tokens import trace_id
@@ -20,15 +28,14 @@ from ._tokens import trace_id
 logger = logging.getLogger("django_lamba.testing")
 
 FORBIDDEN_HEADERS = ("X-Tenant-Id", "X-Project-Id", "X-Environment")
-PROBLEM_TYPE = "https://uselamba.com/docs/reference/errors#{code}"
 DEFAULT_FAULT_CODES = {
     400: "validation_failed",
     401: "token_expired",
-    402: "plan_limit_reached",
-    403: "forbidden",
+    402: PLAN_LIMIT_EXCEEDED,
+    403: AUTHORIZATION_DENIED,
     404: "not_found",
     409: "conflict",
-    429: "rate_limited",
+    429: RATE_LIMIT_EXCEEDED,
     500: "internal_error",
     502: "bad_gateway",
     503: "service_unavailable",
@@ -61,9 +68,13 @@ def html_response(status: int, html: str, headers: dict[str, str] | None = None)
 
 
 def problem_response(problem: Problem) -> Response:
-    """Return an RFC 9457 ProblemDetails response for ``problem``."""
+    """Return an RFC 9457 ProblemDetails response for ``problem``.
+
+    Served as ``application/problem+json``, except 429s: the rate-limits page serves its problem
+    as ``application/json``, and clients must recognise a problem by its body.
+    """
     data: dict[str, Any] = {
-        "type": PROBLEM_TYPE.format(code=problem.code),
+        "type": problem_type(problem.code),
         "title": HTTPStatus(problem.status).phrase,
         "status": problem.status,
         "detail": problem.detail,
@@ -74,7 +85,19 @@ def problem_response(problem: Problem) -> Response:
         data["errors"] = problem.errors
     data.update(problem.extra)
     body = json.dumps(data, separators=(",", ":")).encode("utf-8")
-    return Response(problem.status, body, "application/problem+json", dict(problem.headers))
+    content_type = "application/json" if problem.status == 429 else "application/problem+json"
+    return Response(problem.status, body, content_type, dict(problem.headers))
+
+
+def plan_limit_response(limit: PlanLimit, headers: dict[str, str] | None = None) -> Response:
+    """Return a 402 ``PLAN_LIMIT_EXCEEDED``: ProblemDetails, or the older bare body."""
+    if limit.legacy_body:
+        data = {"error": PLAN_LIMIT_EXCEEDED, **limit.facts(), "message": limit.message()}
+        return json_response(402, data, headers)
+    problem = Problem(
+        402, PLAN_LIMIT_EXCEEDED, limit.message(), extra=limit.facts(), headers=headers
+    )
+    return problem_response(problem)
 
 
 def oauth_error_response(error: OAuthError) -> Response:
@@ -90,6 +113,8 @@ def fault_response(fault: Fault) -> Response:
     body = fault.body
     if body is None:
         code = fault.error_code or DEFAULT_FAULT_CODES.get(status, "injected_fault")
+        if status == 402 and code == PLAN_LIMIT_EXCEEDED:
+            return plan_limit_response(PlanLimit(), headers)
         return problem_response(Problem(status, code, "Injected fault.", headers=headers))
     if isinstance(body, dict | list):
         data = json.dumps(body).encode("utf-8")

@@ -17,14 +17,19 @@ class EmulatorInspection:
     def revoked_sessions(self) -> list[str]:
         """Return ids of sessions ended by logout, reuse, disabling, code replay or revocation.
 
-        Sessions replaced by switch-context are not listed; see ``revocations`` for those.
+        Sessions replaced by switch-context, and sessions that only lost their Project scope
+        (``revoke_scope``), are not listed; see ``revocations`` for those.
         """
         with self._state.lock:
-            return [sid for sid, why in self._state.revocations if why != "context_switched"]
+            return [
+                sid
+                for sid, why in self._state.revocations
+                if why not in ("context_switched", "scope_revoked")
+            ]
 
     @property
     def revocations(self) -> list[tuple[str, str]]:
-        """Return ``(session_id, reason)`` for every session ended, in order."""
+        """Return ``(session_id, reason)`` for every session ended or scope revoked, in order."""
         with self._state.lock:
             return list(self._state.revocations)
 
@@ -87,8 +92,9 @@ class EmulatorInspection:
         """Make matching requests slow (``latency``) and/or answer ``status`` + ``body`` instead.
 
         ``path`` matches exactly, or as a prefix when it ends with ``*``. With ``status`` and no
-        ``body`` the answer is a ProblemDetails with ``error_code`` (default per status, e.g.
-        402 ``plan_limit_reached``). ``times=None`` keeps the fault forever.
+        ``body`` the answer is a ProblemDetails with ``error_code`` (default per status: 402
+        ``PLAN_LIMIT_EXCEEDED`` with default plan facts, 403 ``AUTHORIZATION_DENIED``, 429
+        ``RATE_LIMIT_EXCEEDED`` as ``application/json``). ``times=None`` keeps the fault forever.
         """
         if status is None and latency <= 0:
             raise ValueError("A fault needs a status, a latency, or both.")

@@ -53,6 +53,33 @@ class Project:
     name: str
 
 
+@dataclass(frozen=True)
+class PlanLimit:
+    """A plan limit a Project has reached: which (``"mau"``), how many allowed, how many used."""
+
+    limit: str = "mau"
+    allowed: int = 1000
+    current: int = 1000
+    plan: str = "free"
+    legacy_body: bool = False
+
+    def facts(self) -> dict[str, Any]:
+        """Return the fields both 402 body shapes carry."""
+        return {
+            "limit": self.limit,
+            "allowed": self.allowed,
+            "current": self.current,
+            "plan": self.plan,
+        }
+
+    def message(self) -> str:
+        """Return a human sentence for the ``detail`` / ``message`` field."""
+        return (
+            f"This Project has reached the {self.limit} limit of its {self.plan} plan "
+            f"({self.current} of {self.allowed})."
+        )
+
+
 @dataclass
 class Membership:
     """A user's runtime membership of one Project: roles, direct permissions, admin flag."""
@@ -94,10 +121,11 @@ class Session:
 
 @dataclass
 class OpaqueGrant:
-    """What an opaque access token stands for."""
+    """What an opaque access token stands for, including the Project it was scoped to."""
 
     session_id: str
     expires_at: float
+    project_id: str | None = None
 
 
 @dataclass

@@ -68,7 +68,8 @@ def mint_access_token(
         now = int(state.now())
         if state.token_format == "opaque":
             token = random_token()
-            state.opaque_access[token] = OpaqueGrant(session.id, now + lifetime)
+            grant = OpaqueGrant(session.id, now + lifetime, session.project_id)
+            state.opaque_access[token] = grant
             return token, lifetime
         claims: dict[str, Any] = {
             "iss": state.issuer,
@@ -126,6 +127,17 @@ def revoke(state: EmulatorState, session: Session, reason: str) -> None:
             state.revocations.append((session.id, reason))
 
 
+def revoke_scope(state: EmulatorState, session: Session) -> None:
+    """Drop ``session``'s Project scope; the global identity session and its refresh live on.
+
+    Access tokens minted for the scope stop working (they name a Project the session no longer
+    has); a refresh answers unscoped tokens, and only an explicit switch-context re-enters.
+    """
+    with state.lock:
+        session.workspace_id = session.project_id = session.environment = None
+        state.revocations.append((session.id, "scope_revoked"))
+
+
 def refresh(state: EmulatorState, refresh_token: str) -> dict[str, Any]:
     """Rotate ``refresh_token``; a reused one revokes the whole session."""
     with state.lock:
@@ -172,18 +184,23 @@ def session_for_access_token(
                 raise unauthorized("invalid_token", "The bearer token is not valid.")
             if not allow_expired and grant.expires_at <= state.now():
                 raise unauthorized("token_expired", "The access token has expired.")
-            session_id = grant.session_id
+            session_id, project_id = grant.session_id, grant.project_id
         else:
             try:
                 claims = _access_claims(state, token, verify_exp=not allow_expired)
             except TokenError as exc:
                 raise unauthorized(exc.code, exc.detail) from None
             session_id = str(claims.get("sid", ""))
+            project_id = claims.get("project_id")
         session = state.sessions.get(session_id)
         if session is None:
             raise unauthorized("invalid_token", "The bearer token is not valid.")
         if session.revoked:
             raise unauthorized("session_revoked", "The session has been revoked.")
+        # A session's scope only ever goes away (switch-context makes a new session), so a
+        # token naming another Project than its session carries a revoked scope.
+        if project_id != session.project_id:
+            raise unauthorized("session_revoked", "The Project scope of this token was revoked.")
         return session
 
 

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from ._errors import Problem
+from ._errors import rate_limit_exceeded
 from ._models import (
     ENVIRONMENTS,
     AuthCode,
@@ -24,6 +24,7 @@ from ._models import (
     OpaqueGrant,
     OutboxMessage,
     PhoneCode,
+    PlanLimit,
     Project,
     RecordedRequest,
     Session,
@@ -100,6 +101,7 @@ class EmulatorState:
             self.requests_log: list[RecordedRequest] = []
             self.revocations: list[tuple[str, str]] = []
             self.rate_hits: dict[str, deque[float]] = {}
+            self.plan_limits: dict[str, PlanLimit] = {}
             self.calls.clear()
             self.add_workspace(DEFAULT_WORKSPACE_ID, DEFAULT_WORKSPACE_NAME)
             self.add_project(DEFAULT_WORKSPACE_ID, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME)
@@ -269,12 +271,8 @@ class EmulatorState:
                 hits.popleft()
             if len(hits) >= self.rate_limit:
                 wait = max(1, int(hits[0] + self.rate_limit_window - now + 0.999))
-                raise Problem(
-                    429,
-                    "rate_limited",
-                    "Too many requests for this identifier. Try again later.",
-                    headers={"Retry-After": str(wait)},
-                    extra={"retryAfter": wait},
+                raise rate_limit_exceeded(
+                    wait, "Too many requests for this identifier. Try again later."
                 )
             hits.append(now)
 

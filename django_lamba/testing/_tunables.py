@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._models import OutboxMessage
-from ._state import EmulatorState, TokenFormat
+from ._models import OutboxMessage, PlanLimit
+from ._state import DEFAULT_PROJECT_ID, EmulatorState, TokenFormat
 
 
 class EmulatorTunables:
@@ -66,3 +66,33 @@ class EmulatorTunables:
                 if name not in allowed:
                     raise TypeError(f"Unknown emulator setting {name!r}.")
                 setattr(self._state, name, int(value) if name == "rate_limit" else float(value))
+
+    def exceed_plan_limit(
+        self,
+        project_id: str | None = None,
+        *,
+        limit: str = "mau",
+        allowed: int = 1000,
+        current: int = 1000,
+        plan: str = "free",
+        legacy_body: bool = False,
+    ) -> None:
+        """Make switch-context into ``project_id`` (default: the demo Project) answer 402.
+
+        The answer is a ``PLAN_LIMIT_EXCEEDED`` ProblemDetails with ``limit``, ``allowed``,
+        ``current`` and ``plan``; ``legacy_body=True`` gives the older bare
+        ``{"error": "PLAN_LIMIT_EXCEEDED", ..., "message"}`` instead. Lasts until
+        ``clear_plan_limit()`` or ``reset()``.
+        """
+        wanted = project_id or DEFAULT_PROJECT_ID
+        with self._state.lock:
+            if wanted not in self._state.projects:
+                raise ValueError(f"Unknown project {wanted!r}.")
+            self._state.plan_limits[wanted] = PlanLimit(
+                limit, allowed, current, plan, legacy_body=legacy_body
+            )
+
+    def clear_plan_limit(self, project_id: str | None = None) -> None:
+        """Let switch-context into ``project_id`` (default: the demo Project) succeed again."""
+        with self._state.lock:
+            self._state.plan_limits.pop(project_id or DEFAULT_PROJECT_ID, None)

@@ -18,7 +18,7 @@ from ._models import (
     OutboxMessage,
 )
 from ._server import EmulatorHTTPServer
-from ._sessions import create_session, revoke, session_id_for, token_shape
+from ._sessions import create_session, revoke, revoke_scope, session_id_for, token_shape
 from ._state import (
     DEFAULT_MANAGEMENT_CLIENT_ID,
     DEFAULT_MANAGEMENT_CLIENT_SECRET,
@@ -170,13 +170,16 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
 
     # --- directory -----------------------------------------------------------------------
 
-    def add_workspace(self, workspace_id: str, name: str) -> None:
-        """Create (or rename) a Workspace."""
-        self._state.add_workspace(workspace_id, name)
+    def add_workspace(self, workspace_id: str, name: str | None = None) -> None:
+        """Create (or rename) a Workspace; ``name`` defaults to its id."""
+        self._state.add_workspace(workspace_id, name or workspace_id)
 
-    def add_project(self, workspace_id: str, project_id: str, name: str) -> None:
-        """Create (or rename) a Project in an existing Workspace."""
-        self._state.add_project(workspace_id, project_id, name)
+    def add_project(self, workspace_id: str, project_id: str, name: str | None = None) -> None:
+        """Create (or rename) a Project, and its Workspace if missing; names default to ids."""
+        with self._state.lock:
+            if workspace_id not in self._state.workspaces:
+                self._state.add_workspace(workspace_id, workspace_id)
+            self._state.add_project(workspace_id, project_id, name or project_id)
 
     def add_user(
         self,
@@ -344,6 +347,23 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
             if session is None:
                 raise LookupError(f"No session {session_id!r}.")
             revoke(self._state, session, "revoked")
+
+    def revoke_scope(self, session_id: str) -> None:
+        """Revoke a session's Project scope as Lamba does; its global identity stays signed in.
+
+        The scoped access tokens get 401 ``session_revoked`` from then on. The session's refresh
+        token still works but answers unscoped tokens (no Workspace, Project or roles), and an
+        explicit switch-context with those re-enters the Project while the membership lasts.
+        Raises ``LookupError`` for an unknown session, ``ValueError`` for an ended, unscoped or
+        management one.
+        """
+        with self._state.lock:
+            session = self._state.sessions.get(session_id)
+            if session is None:
+                raise LookupError(f"No session {session_id!r}.")
+            if session.revoked or session.kind != "customer" or session.project_id is None:
+                raise ValueError(f"Session {session_id!r} is not a live Project-scoped session.")
+            revoke_scope(self._state, session)
 
     def session_id_for(self, access_token: str) -> str | None:
         """Return the session id of a genuine access token (expired or revoked ones too)."""
