@@ -366,3 +366,53 @@ def test_sec48_a_single_allowed_project_is_where_sign_in_goes(
     client = Client()
     assert client.post("/auth/login/", {"login": ADMIN, "password": PASSWORD}).status_code == 302
     assert client.get("/whoami/").json()["project"] == lamba.project_id
+
+
+# --- a revoked Project scope never heals by itself ---------------------------------------------
+
+
+def test_sec48_a_revoked_scope_is_not_healed_and_can_be_reentered(
+    lamba: LambaEmulator, admin: Any, settings: Any
+) -> None:
+    settings.LAMBA_CONTEXT_CACHE_TTL = 0  # no cached context hides the revocation
+    client = client_for(lamba, ADMIN)
+    assert client.get("/members/").content == ADMIN.encode()
+    session_id = lamba.session_id_for(client.cookies[lamba_settings.SESSION_COOKIE].value)
+    assert session_id
+    lamba.revoke_scope(session_id)
+    lamba.reset_calls()
+
+    api = client.get("/members/", HTTP_ACCEPT=JSON)
+    assert api.status_code == 401
+    assert api.json()["errorCode"] == "project_reentry_required"
+    # The refresh came back unscoped: its rotated tokens are kept, nothing switched them back.
+    assert lamba.call_count("POST", "/v1/auth/refresh") == 1
+    assert lamba.call_count("POST", "/v1/sessions/switch-context") == 0
+    assert api.cookies[lamba_settings.SESSION_COOKIE].value
+    for url in ("/whoami/", "/members/", "/members-api/", "/signed-in/"):
+        client.get(url)
+    assert lamba.call_count("POST", "/v1/sessions/switch-context") == 0
+    assert client.get("/whoami/").json() == {"email": None}
+
+    page = client.get("/members/")
+    assert page.status_code == 401
+    assert b'action="/auth/switch-context/"' in page.content
+    scope = {"workspaceId": lamba.workspace_id, "projectId": lamba.project_id}
+    assert client.post(SWITCH, {**scope, "next": "/members/"}).status_code == 302
+    assert lamba.call_count("POST", "/v1/sessions/switch-context") == 1
+    assert client.get("/members/").content == ADMIN.encode()
+
+
+def test_sec48_a_switch_refused_for_the_plan_limit_is_a_402(
+    lamba: LambaEmulator, admin: Any
+) -> None:
+    client = client_with(lamba.issue_session(ADMIN))
+    lamba.exceed_plan_limit(limit="mau", allowed=1000, current=1000, plan="free")
+    scope = {"workspaceId": lamba.workspace_id, "projectId": lamba.project_id}
+    api = client.post(SWITCH, scope, content_type=JSON)
+    assert api.status_code == 402
+    page = client.post(SWITCH, scope)
+    assert page.status_code == 402
+    assert lamba_settings.SESSION_COOKIE not in page.cookies
+    lamba.clear_plan_limit()
+    assert client.post(SWITCH, scope, content_type=JSON).status_code == 200
