@@ -3,7 +3,8 @@
 Views, middleware and decorators call :func:`get_client`; nothing else builds Lamba URLs or parses
 ProblemDetails. Every call has connect and read timeouts and an ``X-Correlation-Id``; none ever
 sends the console-only scope headers. Every failure becomes a :class:`LambaError` subclass: a
-timeout, a connection error, a 5xx or a body that is not JSON is :class:`LambaUnavailable`.
+timeout, a connection error, a 5xx or a body that is not a Lamba problem is
+:class:`LambaUnavailable`. Only idempotent calls are retried (see :meth:`LambaClient.request`).
 """
 
 from __future__ import annotations
