@@ -3,7 +3,8 @@
 Views, middleware and decorators call :func:`get_client`; nothing else builds Lamba URLs or parses
 ProblemDetails. Every call has connect and read timeouts and an ``X-Correlation-Id``; none ever
 sends the console-only scope headers. Every failure becomes a :class:`LambaError` subclass: a
-timeout, a connection error, a 5xx or a body that is not JSON is :class:`LambaUnavailable`.
+timeout, a connection error, a 5xx or a body that is not a Lamba problem is
+:class:`LambaUnavailable`. Only idempotent calls are retried (see :meth:`LambaClient.request`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +26,15 @@ from requests.adapters import HTTPAdapter
 
 from ._internal import breaker, correlation
 from .conf import lamba_settings
-from .exceptions import LambaError, LambaRateLimited, LambaUnavailable, error_class_for
+from .exceptions import (
+    MAX_RETRY_AFTER,
+    LambaError,
+    LambaPaymentRequired,
+    LambaRateLimited,
+    LambaUnavailable,
+    clamp_retry_after,
+    error_class_for,
+)
 from .types import (
     ClientCredentialsToken,
     LambaAuthorization,
@@ -37,6 +47,18 @@ logger = logging.getLogger("django_lamba.client")
 
 T = TypeVar("T")
 _NO_CONTENT = object()
+
+#: Methods retried without being asked; other calls are retried only when marked idempotent.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The most retries of one call, whatever ``LAMBA_MAX_RETRIES`` says (the contract's limit for
+#: synchronous traffic).
+MAX_RETRIES_CEILING = 3
+#: The most random extra wait, in seconds, added to a 429's ``Retry-After``.
+RATE_LIMIT_JITTER = 1.0
+#: The default wall-clock budget of one call, retries and waits included, in seconds.
+CALL_BUDGET = 10.0
+#: Keys only an error body from Lamba (ProblemDetails, the bare 402, an OAuth error) carries.
+_PROBLEM_KEYS = frozenset({"errorCode", "error", "type", "title", "status", "detail", "traceId"})
 
 _session_lock = threading.Lock()
 _sessions: dict[int, requests.Session] = {}
@@ -60,36 +82,73 @@ def _pooled_session() -> requests.Session:
     return session
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Parse ``Retry-After`` given as delta-seconds or an HTTP date into seconds (>= 0)."""
-    if not value:
+def retry_sleep(seconds: float) -> None:
+    """Wait between two attempts of one call (tests replace this so they never sleep)."""
+    time.sleep(seconds)
+
+
+def retry_jitter(upper: float) -> float:
+    """Return a random extra wait in ``[0, upper]`` so throttled clients do not retry in step."""
+    # Spreading retries out needs no cryptographic randomness.
+    return random.uniform(0.0, upper) if upper > 0 else 0.0  # noqa: S311
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> int | None:
+    """Parse ``Retry-After`` (delta-seconds or an HTTP date) into whole seconds.
+
+    The result is clamped to ``[0, MAX_RETRY_AFTER]``: a date in the past is 0. Anything else (a
+    sign, a fraction, an exponent, ``nan``, non-ASCII digits, a date that does not parse) is
+    ``None``. Never raises.
+    """
+    if not isinstance(value, str) or not value.isascii():
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        digits = value.lstrip("0") or "0"
+        # Judged as text: 400 digits must not become a float (inf) or a 400-digit int.
+        if len(digits) > len(str(MAX_RETRY_AFTER)):
+            return MAX_RETRY_AFTER
+        return clamp_retry_after(int(digits))
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    return clamp_retry_after(seconds)
+
+
+def _text(value: object, limit: int = 200) -> str:
+    """Return an upstream identifier fit for logs and messages, else ``""``."""
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    return value if len(value) <= limit and value.isprintable() else ""
+
+
+def _read_json(response: requests.Response) -> Any:
+    """Return the body as JSON whatever the content type says; ``_NO_CONTENT`` if it is not."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        return _NO_CONTENT
 
 
 def _error_from_response(response: requests.Response) -> LambaError:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        # Not Lamba speaking (an HTML page from a proxy, a truncated body): an outage, except
-        # that a gateway's 429 still means "slow down".
+    body = _read_json(response)
+    # A problem is recognised by its body, not its content type: Lamba serves some as
+    # application/json, some as application/problem+json.
+    if not isinstance(body, dict) or not _PROBLEM_KEYS.intersection(body):
+        # Not Lamba speaking (an HTML page from a proxy, a truncated body, a gateway's own
+        # JSON): an outage, except that a gateway's 429 still means "slow down".
         if status == 429:
             return LambaRateLimited(status=429, retry_after=retry_after)
-        return LambaUnavailable(f"Lamba answered {status} with a body that is not JSON.")
-    error_code = body.get("errorCode") or body.get("error") or ""
+        return LambaUnavailable(f"Lamba answered {status} with a body that is not a problem.")
+    # errorCode, else error (the bare 402 body and OAuth errors).
+    error_code = _text(body.get("errorCode"), 100) or _text(body.get("error"), 100)
     errors = body.get("errors")
     field_errors: dict[str, list[str]] = {}
     if isinstance(errors, dict):
@@ -98,18 +157,59 @@ def _error_from_response(response: requests.Response) -> LambaError:
                 field_errors[str(key)] = [str(m) for m in messages]
             elif isinstance(messages, str):
                 field_errors[str(key)] = [messages]
-    cls = error_class_for(status, str(error_code))
-    detail = body.get("detail") or body.get("error_description") or ""
+    cls = error_class_for(status, error_code)
+    detail = next(
+        (
+            body[key]
+            for key in ("detail", "error_description", "message")
+            if isinstance(body.get(key), str) and body[key]
+        ),
+        "",
+    )
     return cls(
         status=status,
-        error_code=str(error_code),
-        trace_id=str(body.get("traceId") or ""),
-        detail=str(detail),
-        title=str(body.get("title") or ""),
+        error_code=error_code,
+        trace_id=_text(body.get("traceId")),
+        detail=detail,
+        title=_text(body.get("title")),
         field_errors=field_errors,
         retry_after=retry_after,
         extra=body,
     )
+
+
+def _log_error(method: str, path: str, status: int, error: LambaError, elapsed_ms: float) -> None:
+    """Log an error answer for the operator: always errorCode and traceId, never a token."""
+    facts = ""
+    level = logging.INFO if status < 500 else logging.WARNING
+    if isinstance(error, LambaPaymentRequired):
+        # The site owner has to act on this (upgrade, or clean up usage): say what was hit.
+        level = logging.WARNING
+        facts = " limit={} allowed={} current={} plan={}".format(
+            *(
+                "-" if v is None else v
+                for v in (error.limit, error.allowed, error.current, error.plan)
+            )
+        )
+    elif isinstance(error, LambaRateLimited):
+        facts = f" retryAfter={'-' if error.retry_after is None else error.retry_after}"
+    logger.log(
+        level,
+        "Lamba %s %s -> %s errorCode=%s traceId=%s%s (%.0f ms)",
+        method,
+        path,
+        status,
+        error.error_code or "-",
+        error.trace_id or "-",
+        facts,
+        elapsed_ms,
+    )
+
+
+def _max_retry_wait() -> float:
+    """Return ``LAMBA_MAX_RETRY_WAIT``, with nonsense (negative, NaN) read as 0."""
+    value = lamba_settings.MAX_RETRY_WAIT
+    return value if value >= 0 else 0.0
 
 
 class LambaClient:
@@ -124,10 +224,13 @@ class LambaClient:
         auth_base_url: str | None = None,
         api_base_url: str | None = None,
         session: requests.Session | None = None,
+        call_budget: float = CALL_BUDGET,
     ) -> None:
         self._auth_base_url = auth_base_url
         self._api_base_url = api_base_url
         self._session = session
+        #: Seconds one call may take, retries and their waits included.
+        self.call_budget = call_budget
 
     @property
     def auth_base_url(self) -> str:
@@ -148,18 +251,28 @@ class LambaClient:
         json: Any = None,
         form: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
-        """Send one call and return the parsed JSON body (``None`` for an empty answer)."""
+        """Send one call and return the parsed JSON body (``None`` for an empty answer).
+
+        Only idempotent calls (GET, HEAD, OPTIONS, or ``idempotent=True``) are retried: after a
+        connection error, a 5xx, or a 429 (waiting its ``Retry-After`` plus jitter), at most
+        ``MAX_RETRIES_CEILING`` times, and never when the wait would pass
+        ``LAMBA_MAX_RETRY_WAIT`` or the call's budget. Anything else raises at once.
+        """
         headers = {"Accept": "application/json", "X-Correlation-Id": correlation.current()}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        idempotent = method in {"GET", "HEAD"}
-        attempts = 1 + (max(0, lamba_settings.MAX_RETRIES) if idempotent else 0)
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
+        retries = min(max(0, lamba_settings.MAX_RETRIES), MAX_RETRIES_CEILING) if idempotent else 0
+        attempts = 1 + retries
         session = self._session or _pooled_session()
         timeout = (lamba_settings.CONNECT_TIMEOUT, lamba_settings.READ_TIMEOUT)
         path = url.split("?", 1)[0]
         parts = urlsplit(url)
         host = f"{parts.scheme}://{parts.netloc}"
+        deadline = time.monotonic() + self.call_budget
         for attempt in range(1, attempts + 1):
             breaker.before_call(host)
             started = time.monotonic()
@@ -181,8 +294,9 @@ class LambaClient:
             except requests.RequestException as exc:
                 breaker.failed(host)
                 logger.warning("Lamba %s %s failed: %s", method, path, type(exc).__name__)
-                if attempt < attempts:
-                    time.sleep(min(0.1 * 2**attempt, lamba_settings.MAX_RETRY_WAIT))
+                wait = self._retry_wait(None, attempt, deadline) if attempt < attempts else None
+                if wait is not None:
+                    retry_sleep(wait)
                     continue
                 raise LambaUnavailable(
                     f"Lamba could not be reached for {method} {path}."
@@ -202,26 +316,36 @@ class LambaClient:
             error = _error_from_response(response)
             # Only outages count against the host: a 4xx answer is Lamba working.
             (breaker.failed if isinstance(error, LambaUnavailable) else breaker.succeeded)(host)
-            logger.log(
-                logging.INFO if response.status_code < 500 else logging.WARNING,
-                "Lamba %s %s -> %s errorCode=%s traceId=%s (%.0f ms)",
-                method,
-                path,
-                response.status_code,
-                error.error_code or "-",
-                error.trace_id or "-",
-                elapsed_ms,
+            _log_error(method, path, response.status_code, error, elapsed_ms)
+            retryable = attempt < attempts and isinstance(
+                error, (LambaRateLimited, LambaUnavailable)
             )
-            if isinstance(error, LambaRateLimited) and attempt < attempts:
-                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
-                if wait <= lamba_settings.MAX_RETRY_WAIT:
-                    time.sleep(wait)
-                    continue
-            if isinstance(error, LambaUnavailable) and attempt < attempts:
-                time.sleep(min(0.1 * 2**attempt, lamba_settings.MAX_RETRY_WAIT))
+            wait = self._retry_wait(error, attempt, deadline) if retryable else None
+            if wait is not None:
+                logger.debug("Lamba %s %s: retrying in %.1f s", method, path, wait)
+                retry_sleep(wait)
                 continue
             raise error
         raise LambaUnavailable(f"Lamba could not answer {method} {path}.")  # pragma: no cover
+
+    @staticmethod
+    def _retry_wait(error: LambaError | None, attempt: int, deadline: float) -> float | None:
+        """Return how long to wait before attempt ``attempt + 1``, or ``None`` to give up.
+
+        ``error`` is ``None`` after a connection error.
+        """
+        room = min(_max_retry_wait(), deadline - time.monotonic())
+        if isinstance(error, LambaRateLimited):
+            # At least what Lamba asked for; the jitter only fills the room that is left.
+            asked = 0.5 * 2.0**attempt if error.retry_after is None else float(error.retry_after)
+            if asked > room:
+                return None
+            return asked + retry_jitter(min(RATE_LIMIT_JITTER, room - asked))
+        # An outage: a short backoff with jitter, cut to fit.
+        if room <= 0:
+            return None
+        backoff = 0.1 * 2.0**attempt
+        return min(backoff + retry_jitter(backoff), room)
 
     @staticmethod
     def _parse_success(response: requests.Response, method: str, path: str) -> Any:
@@ -229,7 +353,7 @@ class LambaClient:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise LambaUnavailable(
                 f"Lamba answered {method} {path} with a body that is not JSON."
             ) from None
@@ -377,9 +501,21 @@ class LambaClient:
         """GET any API-host path (``/v1/me/...`` or ``/v1/admin/...``) and return its JSON."""
         return self._api("GET", path, token=access_token, params=params)
 
-    def send(self, method: str, path: str, access_token: str, json: Any = None) -> Any:
-        """Send a POST/PATCH/PUT/DELETE to an API-host path and return its JSON."""
-        return self._api(method, path, token=access_token, json=json)
+    def send(
+        self,
+        method: str,
+        path: str,
+        access_token: str,
+        json: Any = None,
+        *,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send a POST/PATCH/PUT/DELETE to an API-host path and return its JSON.
+
+        Pass ``idempotent=True`` for a call that is safe to repeat (a PUT of a whole resource,
+        a DELETE) to let it be retried after a 429 or an outage.
+        """
+        return self._api(method, path, token=access_token, json=json, idempotent=idempotent)
 
     def list_page(
         self, path: str, access_token: str, *, limit: int | None = None, cursor: str | None = None

@@ -7,7 +7,59 @@ from upstream in a place a user can see.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+#: The longest ``Retry-After`` the package believes, in seconds; longer waits are clamped to it.
+MAX_RETRY_AFTER = 3600
+
+# The documented codes (Lamba's own casing; compare them with ``same_code`` / ``has_code``).
+AUTHORIZATION_DENIED = "AUTHORIZATION_DENIED"
+PLAN_LIMIT_EXCEEDED = "PLAN_LIMIT_EXCEEDED"
+RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
+MFA_REQUIRED = "mfa_required"
+
+# Codes this package guessed before the docs were read, still accepted as their documented twin.
+_ALIASES = {
+    "forbidden": "authorization_denied",
+    "plan_limit_reached": "plan_limit_exceeded",
+    "rate_limited": "rate_limit_exceeded",
+}
+
+
+def code_key(code: object) -> str:
+    """Return the form of an ``errorCode`` to compare on: case-folded, legacy aliases resolved.
+
+    Lamba's code casing is mixed (``AUTHORIZATION_DENIED``, ``mfa_required``), so codes are only
+    ever compared through this.
+    """
+    if not isinstance(code, str):
+        return ""
+    key = code.strip().casefold()
+    return _ALIASES.get(key, key)
+
+
+def same_code(code: object, *candidates: str) -> bool:
+    """Return whether ``code`` is one of ``candidates``, ignoring case and legacy aliases."""
+    key = code_key(code)
+    return bool(key) and any(key == code_key(candidate) for candidate in candidates)
+
+
+def clamp_retry_after(seconds: object) -> int | None:
+    """Return a wait in whole seconds within ``[0, MAX_RETRY_AFTER]``; ``None`` for nonsense.
+
+    Fractions round up (waiting a little longer than asked is the safe side); infinity is the
+    ceiling; NaN, booleans and anything not a number are ``None``.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return None
+    if isinstance(seconds, float):
+        if math.isnan(seconds):
+            return None
+        if math.isinf(seconds):
+            return MAX_RETRY_AFTER if seconds > 0 else 0
+        seconds = math.ceil(seconds)
+    return min(max(int(seconds), 0), MAX_RETRY_AFTER)
 
 
 class LambaError(Exception):
@@ -35,7 +87,8 @@ class LambaError(Exception):
         self.detail = detail
         self.title = title
         self.field_errors = field_errors or {}
-        self.retry_after = retry_after
+        #: Seconds to wait before trying again: a whole number in ``[0, MAX_RETRY_AFTER]``.
+        self.retry_after: int | None = clamp_retry_after(retry_after)
         self.extra = extra or {}
         super().__init__(message or self._default_message())
 
@@ -46,6 +99,10 @@ class LambaError(Exception):
         if self.trace_id:
             parts.append(f"traceId={self.trace_id}")
         return " ".join(parts)
+
+    def has_code(self, *codes: str) -> bool:
+        """Return whether Lamba's ``errorCode`` is one of ``codes`` (case-insensitive)."""
+        return same_code(self.error_code, *codes)
 
     def __repr__(self) -> str:
         return (
@@ -68,7 +125,7 @@ class LambaError(Exception):
         if self.field_errors:
             body["errors"] = self.field_errors
         if self.retry_after is not None:
-            body["retryAfter"] = int(self.retry_after + 0.999)
+            body["retryAfter"] = self.retry_after
         return body
 
     public_title = "Sign-in service error"
@@ -95,6 +152,7 @@ class LambaMFARequired(LambaUnauthorized):
     """401 ``mfa_required``: the password was right; ask for the second factor."""
 
     public_title = "A verification code is required"
+    public_code = MFA_REQUIRED
 
     @property
     def available_factors(self) -> list[str]:
@@ -102,20 +160,82 @@ class LambaMFARequired(LambaUnauthorized):
         return [str(f) for f in factors] if isinstance(factors, list) else []
 
 
+def _plan_label(value: object) -> str | None:
+    """Return a short printable label (a limit name, a plan name), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if value and len(value) <= 64 and value.isprintable() else None
+
+
+def _plan_count(value: object) -> int | None:
+    """Return a non-negative whole count, else ``None`` (``"12"`` and ``12.0`` count)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return None
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer() or abs(value) >= 2**63:
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 <= value < 2**63:
+        return value
+    return None
+
+
 class LambaPaymentRequired(LambaError):
-    """402: a plan or usage limit; a business state, never retried."""
+    """402 ``PLAN_LIMIT_EXCEEDED``: the site's plan hit a limit; a business state, never retried.
+
+    Lamba sends the facts as ProblemDetails extension fields or, in the older shape, as a bare
+    ``{error, limit, allowed, current, plan, message}``; both end up in ``extra`` and are read by
+    the typed properties below (``None`` when absent or not what the docs describe).
+    """
 
     default_status = 402
     public_title = "Plan limit reached"
-    public_code = "plan_limit_reached"
+    public_code = PLAN_LIMIT_EXCEEDED
+
+    @property
+    def limit(self) -> str | None:
+        """Which limit was reached, e.g. ``"mau"``."""
+        return _plan_label(self.extra.get("limit"))
+
+    @property
+    def allowed(self) -> int | None:
+        """How much the plan allows."""
+        return _plan_count(self.extra.get("allowed"))
+
+    @property
+    def current(self) -> int | None:
+        """How much is in use."""
+        return _plan_count(self.extra.get("current"))
+
+    @property
+    def plan(self) -> str | None:
+        """The site's Lamba plan, e.g. ``"free"``."""
+        return _plan_label(self.extra.get("plan"))
+
+    def to_problem(self, detail: str | None = None) -> dict[str, Any]:
+        """Return a ProblemDetails for the site's visitors, without the plan facts.
+
+        ``limit``, ``allowed``, ``current`` and ``plan`` describe the site owner's contract with
+        Lamba (its plan and its user counts): a visitor can do nothing with them and the owner
+        may not want them public, so they stay out of the body. ``errorCode`` and ``traceId``
+        stay in, so an owner handed the body can find the event; the owner reads the facts on
+        this exception and in the client's log line for the 402.
+        """
+        return super().to_problem(detail)
 
 
 class LambaForbidden(LambaError):
-    """403: signed in, not allowed."""
+    """403 ``AUTHORIZATION_DENIED``: signed in, not allowed (role, policy or context)."""
 
     default_status = 403
     public_title = "Not allowed"
-    public_code = "forbidden"
+    public_code = AUTHORIZATION_DENIED
 
 
 class LambaNotFound(LambaError):
@@ -135,11 +255,11 @@ class LambaConflict(LambaError):
 
 
 class LambaRateLimited(LambaError):
-    """429: too many requests; ``retry_after`` says how long to wait (seconds)."""
+    """429 ``RATE_LIMIT_EXCEEDED``: too many requests; ``retry_after`` says how long to wait."""
 
     default_status = 429
     public_title = "Too many attempts"
-    public_code = "rate_limited"
+    public_code = RATE_LIMIT_EXCEEDED
 
 
 class LambaUnavailable(LambaError):
@@ -167,8 +287,8 @@ _BY_STATUS: dict[int, type[LambaError]] = {
 
 
 def error_class_for(status: int, error_code: str = "") -> type[LambaError]:
-    """Return the exception class for an upstream status and ``errorCode``."""
-    if status == 401 and error_code == "mfa_required":
+    """Return the exception class for an upstream status and ``errorCode`` (any casing)."""
+    if status == 401 and same_code(error_code, MFA_REQUIRED):
         return LambaMFARequired
     if status >= 500:
         return LambaUnavailable

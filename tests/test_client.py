@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import re
 import types
 from collections.abc import Iterator
@@ -26,8 +27,9 @@ from responses import matchers
 
 from django_lamba import client as client_module
 from django_lamba._internal import correlation
-from django_lamba.client import LambaClient, parse_retry_after
+from django_lamba.client import MAX_RETRIES_CEILING, LambaClient, parse_retry_after
 from django_lamba.exceptions import (
+    MAX_RETRY_AFTER,
     LambaBadRequest,
     LambaConflict,
     LambaError,
@@ -66,13 +68,42 @@ def client() -> LambaClient:
     return LambaClient(auth_base_url=AUTH + "/", api_base_url=API)
 
 
+class FakeClock:
+    """The client's clock, sleep and jitter, faked: sleeping only moves the clock on."""
+
+    #: The fake jitter: half of whatever room the client offers it.
+    JITTER_SHARE = 0.5
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+        self.jitter_asked: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+    def jitter(self, upper: float) -> float:
+        self.jitter_asked.append(round(upper, 6))
+        return upper * self.JITTER_SHARE
+
+
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(client_module, "time", types.SimpleNamespace(monotonic=fake.monotonic))
+    monkeypatch.setattr(client_module, "retry_sleep", fake.sleep)
+    monkeypatch.setattr(client_module, "retry_jitter", fake.jitter)
+    return fake
+
+
+@pytest.fixture
+def sleeps(clock: FakeClock) -> list[float]:
     """Record the client's sleeps instead of sleeping."""
-    slept: list[float] = []
-    fake_time = types.SimpleNamespace(sleep=slept.append, monotonic=lambda: 0.0)
-    monkeypatch.setattr(client_module, "time", fake_time)
-    return slept
+    return clock.slept
 
 
 def problem(status: int, code: str, **extra: Any) -> dict[str, Any]:
@@ -330,11 +361,15 @@ def test_redirects_are_not_followed(mocked: responses.RequestsMock, client: Lamb
         (400, "customer_auth_context_binding_required", LambaBadRequest),
         (401, "invalid_credentials", LambaUnauthorized),
         (401, "token_expired", LambaUnauthorized),
+        (401, "MFA_REQUIRED", LambaMFARequired),
+        (402, "PLAN_LIMIT_EXCEEDED", LambaPaymentRequired),
         (402, "plan_limit_reached", LambaPaymentRequired),
+        (403, "AUTHORIZATION_DENIED", LambaForbidden),
         (403, "forbidden", LambaForbidden),
         (404, "not_found", LambaNotFound),
         (409, "identity_already_exists", LambaConflict),
         (422, "validation_failed", LambaBadRequest),
+        (429, "RATE_LIMIT_EXCEEDED", LambaRateLimited),
         (429, "rate_limited", LambaRateLimited),
         (500, "internal_error", LambaUnavailable),
         (503, "service_unavailable", LambaUnavailable),
@@ -570,14 +605,74 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
         ("Thu, 01 Jan 2026 12:01:00 GMT", 60.0),
         ("Thu, 01 Jan 2026 11:00:00 GMT", 0.0),  # in the past
         ("-3", None),
+        ("-5", None),
+        ("+5", None),
         ("1.5", None),
+        ("1e999", None),
+        ("1e3", None),
+        ("nan", None),
+        ("NaN", None),
+        ("inf", None),
+        ("Infinity", None),
+        ("0x10", None),
+        ("5 6", None),
         ("soon", None),
         ("", None),
+        ("   ", None),
         (None, None),
+        ("9" * 400, MAX_RETRY_AFTER),
+        ("9" * 5000, MAX_RETRY_AFTER),  # longer than int() accepts from a string
+        ("3600", 3600),
+        ("3601", MAX_RETRY_AFTER),
+        ("0" * 500 + "7", 7),
+        ("\u0663", None),  # ARABIC-INDIC DIGIT THREE: isdigit(), but not delta-seconds
+        ("\uff15", None),  # FULLWIDTH DIGIT FIVE
+        ("\u00b2", None),  # SUPERSCRIPT TWO
+        ("5\u00a0", None),
+        ("Thu, 01 Jan 2026 12:00:30 GMT\u00e9", None),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER),  # far future
+        ("Mon, 01 Jan 0001 00:00:00 GMT", 0),  # far past
+        ("Sat, 01 Jan 99999 00:00:00 GMT", None),  # a year datetime cannot hold
+        ("Thu, 01 Jan 2026 12:00:30 +9999", None),  # an offset timezone() refuses
+        ("Thu, 01 Jan 2026 12:00:30 -0000", 30),  # no zone: read as UTC
+        ("Thu, 01 Jan 2026 12:00:30", 30),
+        ("Thu, 32 Jan 2026 12:00:30 GMT", None),
+        ("Thu, 01 Foo 2026 12:00:30 GMT", None),
     ],
 )
-def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value, now=NOW) == expected
+def test_parse_retry_after(value: str | None, expected: int | None) -> None:
+    parsed = parse_retry_after(value, now=NOW)
+    assert parsed == expected
+    assert parsed is None or type(parsed) is int
+
+
+def test_parse_retry_after_never_raises_nor_leaves_its_bounds() -> None:
+    rng = random.Random(7)
+    alphabet = "0123456789 ,:+-.eEinfaNGMTThuJanDec\x00\u0663\uff15"
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2000)
+    ]
+    for value in samples:
+        parsed = parse_retry_after(value, now=NOW)
+        assert parsed is None or (type(parsed) is int and 0 <= parsed <= MAX_RETRY_AFTER), value
+
+
+def test_a_400_digit_retry_after_is_clamped_and_views_can_use_it(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float]
+) -> None:
+    huge = {"Retry-After": "9" * 400}
+    add_problem(mocked, "POST", AUTH + "/v1/auth/login/password", 429, "RATE_LIMIT_EXCEEDED", huge)
+    add_problem(mocked, "GET", API + "/v1/me/context", 429, "RATE_LIMIT_EXCEEDED", huge)
+    for call in (
+        lambda: client.login_password("ada@example.com", "pw"),
+        lambda: client.get_context(ACCESS),
+    ):
+        with pytest.raises(LambaRateLimited) as caught:
+            call()
+        assert caught.value.retry_after == MAX_RETRY_AFTER
+        # What the views do with it (this was int(inf): OverflowError).
+        assert str(int(caught.value.retry_after + 0.999)) == "3600"
+    assert sleeps == []  # an hour is far past LAMBA_MAX_RETRY_WAIT
 
 
 def test_get_is_retried_after_a_short_retry_after(
@@ -589,7 +684,7 @@ def test_get_is_retried_after_a_short_retry_after(
     mocked.get(API + "/v1/me/context", json=CONTEXT)
     assert client.get_context(ACCESS).user.id == "usr_1"
     assert len(mocked.calls) == 2
-    assert sleeps == [1.0]
+    assert sleeps == [1.5]  # Retry-After plus jitter
 
 
 @pytest.mark.parametrize("max_retries", [0, 1, 3])
@@ -606,9 +701,9 @@ def test_get_is_retried_at_most_max_retries_times(
     )
     with pytest.raises(LambaRateLimited) as caught:
         client.get_context(ACCESS)
-    assert caught.value.retry_after == 1.0
+    assert caught.value.retry_after == 1
     assert len(mocked.calls) == 1 + max_retries
-    assert sleeps == [1.0] * max_retries
+    assert sleeps == [1.5] * max_retries
 
 
 def test_post_is_never_retried(
@@ -674,6 +769,363 @@ def test_a_4xx_other_than_429_is_not_retried(
         client.get_context(ACCESS)
     assert len(mocked.calls) == 1
     assert sleeps == []
+
+
+def test_429_retries_wait_retry_after_plus_at_most_a_second_of_jitter(
+    mocked: responses.RequestsMock, client: LambaClient, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 2
+    settings.LAMBA_MAX_RETRY_WAIT = 10
+    for _ in range(2):
+        add_problem(
+            mocked, "GET", API + "/v1/me/context", 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "3"}
+        )
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    assert client.get_context(ACCESS).user.id == "usr_1"
+    assert clock.jitter_asked == [1.0, 1.0]
+    assert clock.slept == [3.5, 3.5]
+
+
+def test_jitter_never_pushes_a_wait_past_max_retry_wait(
+    mocked: responses.RequestsMock, client: LambaClient, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRY_WAIT = 2
+    add_problem(
+        mocked, "GET", API + "/v1/me/context", 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "2"}
+    )
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    client.get_context(ACCESS)
+    assert clock.slept == [2.0]  # all Lamba asked for, no room left for jitter
+
+
+def test_retries_are_capped_at_three_whatever_the_setting(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float], settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 10
+    add_problem(
+        mocked, "GET", API + "/v1/me/context", 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "0"}
+    )
+    with pytest.raises(LambaRateLimited):
+        client.get_context(ACCESS)
+    assert MAX_RETRIES_CEILING == 3
+    assert len(mocked.calls) == 1 + 3
+    assert len(sleeps) == 3
+
+    mocked.replace(responses.GET, API + "/v1/me/context", body=HTML, status=502)
+    with pytest.raises(LambaUnavailable):
+        client.get_context(ACCESS)
+    assert len(mocked.calls) == 4 + 4
+
+
+def test_retries_stop_when_the_wait_would_pass_the_call_budget(
+    mocked: responses.RequestsMock, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 3
+    settings.LAMBA_MAX_RETRY_WAIT = 5
+    client = LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=3)
+    add_problem(
+        mocked, "GET", API + "/v1/me/context", 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "2"}
+    )
+    with pytest.raises(LambaRateLimited) as caught:
+        client.get_context(ACCESS)
+    # 2 s + half of the 1 s left = 2.5 s; then 0.5 s of budget is left, less than 2 s.
+    assert clock.slept == [2.5]
+    assert len(mocked.calls) == 2
+    assert caught.value.retry_after == 2
+
+
+def test_an_exhausted_budget_stops_outage_retries_too(
+    mocked: responses.RequestsMock, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 3
+    client = LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=0)
+    mocked.get(API + "/v1/me/context", body=requests.ConnectionError("reset"))
+    with pytest.raises(LambaUnavailable):
+        client.get_context(ACCESS)
+    assert len(mocked.calls) == 1
+    assert clock.slept == []
+
+
+def test_a_429_without_retry_after_backs_off_within_max_retry_wait(
+    mocked: responses.RequestsMock, client: LambaClient, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 3
+    settings.LAMBA_MAX_RETRY_WAIT = 2.5
+    mocked.get(API + "/v1/me/context", body=HTML, status=429, content_type="text/html")
+    with pytest.raises(LambaRateLimited) as caught:
+        client.get_context(ACCESS)
+    assert caught.value.retry_after is None
+    # Backoffs of 1 s and 2 s fit in 2.5 s (jitter fills the rest); 4 s does not.
+    assert clock.slept == [1.5, 2.25]
+    assert len(mocked.calls) == 3
+
+
+def test_post_429_surfaces_at_once_with_retry_after(
+    mocked: responses.RequestsMock, client: LambaClient, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 3
+    add_problem(
+        mocked,
+        "POST",
+        AUTH + "/v1/auth/login/password",
+        429,
+        "RATE_LIMIT_EXCEEDED",
+        {"Retry-After": "1"},
+    )
+    with pytest.raises(LambaRateLimited) as caught:
+        client.login_password("ada@example.com", "pw")
+    assert caught.value.retry_after == 1
+    assert caught.value.has_code("rate_limit_exceeded")
+    assert len(mocked.calls) == 1
+    assert clock.slept == [] and clock.jitter_asked == []
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "head"])
+def test_head_and_options_are_retried_like_get(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float], method: str
+) -> None:
+    url = API + "/v1/me/context"
+    # An answer to HEAD has no body: only the status and Retry-After say "slow down".
+    mocked.add(method.upper(), url, status=429, body="", headers={"Retry-After": "1"})
+    mocked.add(method.upper(), url, status=200, body="")
+    assert client.request(method, url) is None
+    assert len(mocked.calls) == 2
+    assert sleeps == [1.5]
+
+
+def test_a_call_marked_idempotent_is_retried_and_an_unmarked_one_is_not(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float]
+) -> None:
+    url = API + "/v1/admin/roles/viewer"
+    add_problem(mocked, "PUT", url, 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "1"})
+    mocked.put(url, json={"key": "viewer"})
+    assert client.send("PUT", "/v1/admin/roles/viewer", "mgmt", {}, idempotent=True) == {
+        "key": "viewer"
+    }
+    assert len(mocked.calls) == 2
+    assert sleeps == [1.5]
+
+    add_problem(mocked, "PUT", url, 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "1"})
+    with pytest.raises(LambaRateLimited):
+        client.send("PUT", "/v1/admin/roles/viewer", "mgmt", {})
+    assert len(mocked.calls) == 3
+    assert sleeps == [1.5]
+
+
+def test_a_get_marked_not_idempotent_is_not_retried(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float]
+) -> None:
+    url = API + "/v1/me/context"
+    add_problem(mocked, "GET", url, 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "1"})
+    with pytest.raises(LambaRateLimited):
+        client.request("GET", url, idempotent=False)
+    assert len(mocked.calls) == 1
+    assert sleeps == []
+
+
+def test_async_twins_follow_the_same_429_policy(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float]
+) -> None:
+    add_problem(
+        mocked, "GET", API + "/v1/me/context", 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "1"}
+    )
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    add_problem(
+        mocked, "POST", AUTH + "/v1/auth/refresh", 429, "RATE_LIMIT_EXCEEDED", {"Retry-After": "1"}
+    )
+
+    async def run() -> Any:
+        context = await client.aget_context(ACCESS)
+        with pytest.raises(LambaRateLimited) as caught:
+            await client.arefresh(REFRESH)
+        return context, caught.value
+
+    context, refused = asyncio.run(run())
+    assert context.user.id == "usr_1"
+    assert refused.retry_after == 1
+    assert len(mocked.calls) == 3  # the GET twice, the refresh POST once
+    assert sleeps == [1.5]
+
+
+# --- 402: plan limits --------------------------------------------------------------------------
+
+
+PLAN_FACTS = {"limit": "mau", "allowed": 1000, "current": 1001, "plan": "starter"}
+
+
+def test_plan_limit_problem_details_are_read(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    add_problem(
+        mocked,
+        "GET",
+        API + "/v1/me/context",
+        402,
+        "PLAN_LIMIT_EXCEEDED",
+        type="https://api.uselamba.com/problems/plan-limit",
+        **PLAN_FACTS,
+    )
+    with pytest.raises(LambaPaymentRequired) as caught:
+        client.get_context(ACCESS)
+    error = caught.value
+    assert (error.limit, error.allowed, error.current, error.plan) == (
+        "mau",
+        1000,
+        1001,
+        "starter",
+    )
+    assert error.trace_id == "trace-402"
+
+
+def test_plan_limit_legacy_bare_body_is_read(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    bare = {"error": "PLAN_LIMIT_EXCEEDED", "message": "Monthly active users limit", **PLAN_FACTS}
+    mocked.post(AUTH + "/v1/auth/register", json=bare, status=402)
+    with pytest.raises(LambaPaymentRequired) as caught:
+        client.register("ada@example.com", "pw")
+    error = caught.value
+    assert error.error_code == "PLAN_LIMIT_EXCEEDED"
+    assert error.detail == "Monthly active users limit"
+    assert (error.limit, error.allowed, error.current, error.plan) == (
+        "mau",
+        1000,
+        1001,
+        "starter",
+    )
+
+
+def test_plan_limit_garbage_facts_are_none(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    garbage = {"limit": ["mau"], "allowed": "lots", "current": -1, "plan": "x\ny"}
+    add_problem(mocked, "GET", API + "/v1/me/context", 402, "PLAN_LIMIT_EXCEEDED", **garbage)
+    with pytest.raises(LambaPaymentRequired) as caught:
+        client.get_context(ACCESS)
+    error = caught.value
+    assert (error.limit, error.allowed, error.current, error.plan) == (None, None, None, None)
+
+
+def test_plan_limit_is_never_retried(
+    mocked: responses.RequestsMock, client: LambaClient, sleeps: list[float], settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 3
+    add_problem(
+        mocked, "GET", API + "/v1/me/context", 402, "PLAN_LIMIT_EXCEEDED", {"Retry-After": "1"}
+    )
+    with pytest.raises(LambaPaymentRequired):
+        client.get_context(ACCESS)
+    assert len(mocked.calls) == 1
+    assert sleeps == []
+
+
+def test_plan_limit_log_line_tells_the_operator_the_plan_facts_but_no_token(
+    mocked: responses.RequestsMock, client: LambaClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="django_lamba.client")
+    add_problem(
+        mocked,
+        "GET",
+        API + "/v1/me/context",
+        402,
+        "PLAN_LIMIT_EXCEEDED",
+        detail=f"token {ACCESS} is over the limit",
+        **PLAN_FACTS,
+    )
+    with pytest.raises(LambaPaymentRequired):
+        client.get_context(ACCESS)
+    [record] = [r for r in caplog.records if "402" in r.getMessage()]
+    line = record.getMessage()
+    assert record.levelno == logging.WARNING
+    for fact in (
+        "errorCode=PLAN_LIMIT_EXCEEDED",
+        "traceId=trace-402",
+        "limit=mau",
+        "allowed=1000",
+        "current=1001",
+        "plan=starter",
+    ):
+        assert fact in line
+    assert ACCESS not in caplog.text
+
+
+# --- problems are recognised by their body -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/problem+json", "text/plain", None]
+)
+def test_a_429_problem_is_read_fully_whatever_its_content_type(
+    mocked: responses.RequestsMock, client: LambaClient, content_type: str | None
+) -> None:
+    body = problem(429, "RATE_LIMIT_EXCEEDED", type="https://api.uselamba.com/problems/rate-limit")
+    mocked.add(
+        responses.Response(
+            "POST",
+            AUTH + "/v1/auth/login/password",
+            body=json.dumps(body),
+            status=429,
+            content_type=content_type,
+            headers={"Retry-After": "4"},
+        )
+    )
+    with pytest.raises(LambaRateLimited) as caught:
+        client.login_password("ada@example.com", "pw")
+    error = caught.value
+    assert error.error_code == "RATE_LIMIT_EXCEEDED"
+    assert error.trace_id == "trace-429"
+    assert error.detail == "upstream words for RATE_LIMIT_EXCEEDED"
+    assert error.retry_after == 4
+    assert mocked.calls[0].response.headers.get("Content-Type") == content_type
+
+
+def test_error_code_is_read_from_error_code_else_error(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    url = AUTH + "/v1/auth/login/password"
+    mocked.post(url, status=403, json={"errorCode": "AUTHORIZATION_DENIED", "error": "other"})
+    mocked.post(url, status=403, json={"error": "AUTHORIZATION_DENIED"})
+    mocked.post(
+        url, status=403, json={"errorCode": {"nested": 1}, "error": "AUTHORIZATION_DENIED"}
+    )
+    for _ in range(3):
+        with pytest.raises(LambaForbidden) as caught:
+            client.login_password("ada@example.com", "pw")
+        assert caught.value.error_code == "AUTHORIZATION_DENIED"
+
+
+def test_upstream_codes_and_trace_ids_that_could_forge_log_lines_are_dropped(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    mocked.post(
+        AUTH + "/v1/auth/login/password",
+        status=401,
+        json={"errorCode": "invalid\nINFO fake line", "traceId": ["t"], "title": 5},
+    )
+    with pytest.raises(LambaUnauthorized) as caught:
+        client.login_password("ada@example.com", "pw")
+    assert (caught.value.error_code, caught.value.trace_id, caught.value.title) == ("", "", "")
+
+
+def test_a_gateways_own_json_is_not_mistaken_for_lamba(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    # e.g. a WAF or API gateway in front of Lamba: no ProblemDetails field at all.
+    mocked.post(AUTH + "/v1/auth/login/password", status=403, json={"message": "Forbidden"})
+    with pytest.raises(LambaUnavailable):
+        client.login_password("ada@example.com", "pw")
+
+
+def test_absurdly_nested_json_is_unavailable_not_a_crash(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    mocked.post(AUTH + "/v1/auth/login/password", body=nested, status=401)
+    mocked.get(API + "/v1/me/context", body=nested, status=200)
+    with pytest.raises(LambaUnavailable):
+        client.login_password("ada@example.com", "pw")
+    with pytest.raises(LambaUnavailable):
+        client.get_context(ACCESS)
 
 
 # --- paging and the generic API ----------------------------------------------------------------

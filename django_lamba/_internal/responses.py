@@ -11,7 +11,15 @@ from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..conf import lamba_settings
-from ..exceptions import LambaError, LambaRateLimited, LambaUnavailable
+from ..exceptions import (
+    LambaError,
+    LambaForbidden,
+    LambaPaymentRequired,
+    LambaRateLimited,
+    LambaUnavailable,
+    clamp_retry_after,
+    code_key,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -70,36 +78,51 @@ def problem(
     body["errorCode"] = error_code
     body.update(extra)
     response = JsonResponse(body, status=status, content_type=PROBLEM_JSON)
-    if retry_after is not None:
-        response["Retry-After"] = str(int(retry_after + 0.999))
+    wait = clamp_retry_after(retry_after)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
     return response
+
+
+PLAN_LIMIT_MESSAGE = (
+    "This site has reached a plan limit, so this can't be done right now. "
+    "Please let the site's owner or administrator know."
+)
+DENIED_MESSAGE = "You do not have access to this."
+
+# Keyed by ``code_key``: Lamba's casing varies, and the codes this package guessed before the
+# docs were read (``forbidden``, ``plan_limit_reached``) resolve to their documented twins.
+_MESSAGES = {
+    "invalid_credentials": "That email or password is not right.",
+    "invalid_mfa_code": "That verification code is not right.",
+    "identity_already_exists": "An account with this email already exists.",
+    "plan_limit_exceeded": PLAN_LIMIT_MESSAGE,
+    "customer_auth_context_binding_required": (
+        "This site is not configured with a Lamba Workspace and Project "
+        "(LAMBA_CUSTOMER_WORKSPACE_ID / LAMBA_CUSTOMER_PROJECT_ID)."
+    ),
+    "authorization_denied": DENIED_MESSAGE,
+    "validation_failed": "Please correct the errors below.",
+}
 
 
 def error_message(error: LambaError) -> str:
     """Return the message a person sees for a Lamba error (never upstream's raw ``detail``)."""
     if isinstance(error, LambaRateLimited):
-        wait = int((error.retry_after or 0) + 0.999)
+        wait = error.retry_after or 0
         if wait:
             return f"Too many attempts. Try again in {wait} second{'s' if wait != 1 else ''}."
         return "Too many attempts. Try again in a little while."
     if isinstance(error, LambaUnavailable):
         return "The sign-in service is unavailable right now. Please try again shortly."
-    messages = {
-        "invalid_credentials": "That email or password is not right.",
-        "invalid_mfa_code": "That verification code is not right.",
-        "identity_already_exists": "An account with this email already exists.",
-        "plan_limit_reached": "This site has reached a plan limit. Please contact its owner.",
-        "customer_auth_context_binding_required": (
-            "This site is not configured with a Lamba Workspace and Project "
-            "(LAMBA_CUSTOMER_WORKSPACE_ID / LAMBA_CUSTOMER_PROJECT_ID)."
-        ),
-        "forbidden": "You do not have access to this.",
-        "validation_failed": "Please correct the errors below.",
-    }
-    if error.error_code in messages:
-        return messages[error.error_code]
-    if error.status == 402:
-        return messages["plan_limit_reached"]
+    message = _MESSAGES.get(code_key(error.error_code))
+    if message:
+        return message
+    # The status decides when the code is one this package does not know.
+    if isinstance(error, LambaPaymentRequired):
+        return PLAN_LIMIT_MESSAGE
+    if isinstance(error, LambaForbidden):
+        return DENIED_MESSAGE
     return "Something went wrong. Please try again."
 
 
@@ -130,7 +153,7 @@ def unavailable(request: HttpRequest, error: LambaError | None = None) -> HttpRe
     A 429 from Lamba stays a 429, with Lamba's ``Retry-After``, so clients back off as asked.
     """
     error = error or LambaUnavailable()
-    retry_after = error.retry_after or lamba_settings.RETRY_AFTER_DEFAULT
+    retry_after = clamp_retry_after(error.retry_after or lamba_settings.RETRY_AFTER_DEFAULT) or 0
     status = 429 if isinstance(error, LambaRateLimited) else 503
     if wants_json(request):
         response: HttpResponse = error_problem(error)
@@ -138,10 +161,10 @@ def unavailable(request: HttpRequest, error: LambaError | None = None) -> HttpRe
     else:
         html = render_to_string(
             "django_lamba/unavailable.html",
-            {"message": error_message(error), "retry_after": int(retry_after)},
+            {"message": error_message(error), "retry_after": retry_after},
             request=request,
         )
         response = HttpResponse(html, status=status)
-    response["Retry-After"] = str(int(retry_after + 0.999))
+    response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"
     return response
