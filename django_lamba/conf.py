@@ -7,6 +7,7 @@ Nothing here is captured at import time.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -64,9 +65,12 @@ def _bool(value: Any) -> bool:
 
 def _float(name: str, value: Any) -> float:
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}.") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(f"{name} must be a finite number, got {value!r}.")
+    return number
 
 
 class LambaSettings:

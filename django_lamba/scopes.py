@@ -52,6 +52,7 @@ from .exceptions import (
     LambaPaymentRequired,
     LambaUnauthorized,
     LambaUnavailable,
+    code_key,
 )
 from .middleware import get_state
 from .user import LambaAnonymousUser, LambaUser
@@ -71,8 +72,8 @@ MESSAGES = {
         "environment, and this site's LAMBA_CUSTOMER_WORKSPACE_ID / LAMBA_CUSTOMER_PROJECT_ID "
         "/ LAMBA_CUSTOMER_ENV settings."
     ),
-    "forbidden": "You are not a member of that Workspace and Project.",
-    binding.NOT_ALLOWED: "This site does not serve that Workspace and Project.",
+    "authorization_denied": "You are not a member of that Workspace and Project.",
+    code_key(binding.NOT_ALLOWED): "This site does not serve that Workspace and Project.",
     "not_a_lamba_session": "Only customers signed in with Lamba can switch Workspace or Project.",
     "too_large": "The new session could not be stored in a cookie. Please contact the site owner.",
 }
@@ -163,10 +164,10 @@ class SwitchContextView(View):
         if isinstance(error, LambaUnavailable):
             return unavailable(self.request, error)
         if not message:
-            message = MESSAGES.get(error.error_code, "")
+            message = MESSAGES.get(code_key(error.error_code), "")
         if not message:
             is_forbidden = isinstance(error, LambaForbidden)
-            message = MESSAGES["forbidden"] if is_forbidden else error_message(error)
+            message = MESSAGES["authorization_denied"] if is_forbidden else error_message(error)
         status = status or (error.status if 400 <= error.status < 600 else 503)
         if wants_json(self.request):
             # ``message`` is ours, never Lamba's own ``detail``.

@@ -247,3 +247,10 @@ def test_cookie_names_and_domain(settings: Any) -> None:
     assert lamba_settings.COOKIE_DOMAIN is None
     settings.LAMBA_COOKIE_DOMAIN = ".example.com"
     assert lamba_settings.COOKIE_DOMAIN == ".example.com"
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_a_non_finite_number_is_improperly_configured(settings: Any, value: str) -> None:
+    settings.LAMBA_MAX_RETRIES = value
+    with pytest.raises(ImproperlyConfigured, match="LAMBA_MAX_RETRIES must be a finite number"):
+        lamba_settings.MAX_RETRIES

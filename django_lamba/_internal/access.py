@@ -16,7 +16,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 
-from ..exceptions import LambaError, LambaForbidden, LambaPaymentRequired, LambaUnauthorized
+from ..exceptions import (
+    AUTHORIZATION_DENIED,
+    LambaError,
+    LambaForbidden,
+    LambaPaymentRequired,
+    LambaUnauthorized,
+)
 from . import binding
 from .responses import error_message, error_problem, problem, unavailable, wants_json
 
@@ -90,7 +96,7 @@ def forbidden_response(request: HttpRequest, message: str = "") -> HttpResponse:
     """Answer 403 for a signed-in caller without access: a page, or ProblemDetails."""
     message = message or DEFAULT_DENIED_MESSAGE
     if wants_json(request):
-        return problem(403, "Not allowed", error_code="forbidden", detail=message)
+        return problem(403, "Not allowed", error_code=AUTHORIZATION_DENIED, detail=message)
     html = render_to_string("django_lamba/forbidden.html", {"message": message}, request=request)
     return HttpResponse(html, status=403)
 

@@ -62,7 +62,7 @@ def refresh_once(refresh_token: str) -> TokenSet:
 def _raise_if_backing_off(refresh_token: str) -> None:
     wait = store.held("refresh_rate_limited", refresh_token)
     if wait > 0:
-        raise LambaRateLimited(error_code="rate_limited", retry_after=wait)
+        raise LambaRateLimited(retry_after=wait)
     wait = store.held("refresh_unavailable", refresh_token)
     if wait > 0:
         raise LambaUnavailable("The session refresh is backing off.", retry_after=wait)
@@ -79,7 +79,7 @@ def _refresh_holding_lock(refresh_token: str) -> TokenSet:
         store.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
         raise
     except LambaError as exc:
-        if exc.error_code == "invalid_grant":
+        if exc.has_code("invalid_grant"):
             # OAuth's way of saying "this refresh token is dead", whatever the status.
             store.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
             raise LambaUnauthorized(error_code="invalid_grant", status=exc.status) from None

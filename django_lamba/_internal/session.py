@@ -262,7 +262,7 @@ def _hold_on_rate_limit(access: str, exc: LambaRateLimited) -> None:
 def _raise_if_held(access: str) -> None:
     wait = store.held("api", access)
     if wait > 0:
-        raise LambaRateLimited(error_code="rate_limited", retry_after=wait)
+        raise LambaRateLimited(retry_after=wait)
 
 
 @dataclass

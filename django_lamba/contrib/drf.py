@@ -72,7 +72,7 @@ class LambaPlanLimitReached(exceptions.APIException):
 
     status_code = 402
     default_detail = "This site has reached a plan limit. Please contact its owner."
-    default_code = "plan_limit_reached"
+    default_code = "PLAN_LIMIT_EXCEEDED"
 
 
 def api_exception(error: LambaError) -> exceptions.APIException:
@@ -162,7 +162,7 @@ class LambaPermission(BasePermission):
     """Base of the Lamba permission classes: ``check(user)`` decides, errors are mapped."""
 
     message = "You do not have permission to do this."
-    code = "forbidden"
+    code = "AUTHORIZATION_DENIED"
 
     def check(self, user: Any) -> bool:
         """Return whether ``user`` passes; may raise ``LambaError``."""
