@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -20,6 +20,7 @@ from django.urls import reverse
 from ._internal import pending
 from ._internal.flows import check_ip_rate, delete_flow_cookie, read_flow_cookie, set_flow_cookie
 from ._internal.responses import problem, safe_next, wants_json
+from ._internal.urls import site_url
 from .client import get_client
 from .conf import lamba_settings
 from .exceptions import LambaError, LambaForbidden, LambaNotFound, LambaUnauthorized
@@ -60,10 +61,16 @@ class PasswordlessView(LambaFormView):
         form.add_error(None, message)
         return self.render_form(form, status=status)
 
-    def next_query(self) -> str:
-        """Return ``?next=...`` when the caller asked for a page other than the default."""
+    def next_query(self, *, path_only: bool = False) -> str:
+        """Return ``?next=...`` when the caller asked for a page other than the default.
+
+        ``path_only`` drops a ``next`` with a host of its own: ``safe_next`` trusts the
+        request's host, which must not decide what goes into a link sent out.
+        """
         next_url = safe_next(self.request)
         if next_url == resolve_url(lamba_settings.LOGIN_REDIRECT_URL):
+            return ""
+        if path_only and (urlsplit(next_url).scheme or urlsplit(next_url).netloc):
             return ""
         return "?" + urlencode({"next": next_url})
 
@@ -76,15 +83,19 @@ class MagicLinkRequestView(PasswordlessView):
     sent_template_name = "django_lamba/magic_link_sent.html"
 
     def get_verify_url(self) -> str:
-        """Return the absolute URL the emailed link points at (Lamba appends ``token``)."""
-        path = reverse("lamba:magic_link_verify") + self.next_query()
-        return self.request.build_absolute_uri(path)
+        """Return the absolute URL the emailed link points at (Lamba appends ``token``).
+
+        Built from ``LAMBA_SITE_URL``, never from the request's ``Host`` header.
+        """
+        path = reverse("lamba:magic_link_verify") + self.next_query(path_only=True)
+        return site_url(self.request, path)
 
     def perform(self, form: forms.Form) -> HttpResponse:
+        verify_url = self.get_verify_url()  # first: without LAMBA_SITE_URL nothing is sent
         check_ip_rate(self.request, "send")
         email = form.cleaned_data["email"]
         try:
-            get_client().request_magic_link(email, self.get_verify_url())
+            get_client().request_magic_link(email, verify_url)
         except (LambaNotFound, LambaForbidden) as error:
             # Unknown or disabled accounts get the same answer as everyone else.
             logger.info("Magic link not sent (%s)", error)

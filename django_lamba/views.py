@@ -37,6 +37,7 @@ from ._internal.responses import (
     wants_json,
 )
 from ._internal.signin import scope_tokens, signed_in_response
+from ._internal.urls import NOT_CONFIGURED, SiteURLNotConfigured
 from .client import get_client
 from .conf import lamba_settings
 from .cookies import delete_token_cookies, read_tokens
@@ -107,9 +108,23 @@ class LambaFormView(View):
             return self.perform(form)
         except LambaError as error:
             return self.lamba_error(form, error)
+        except SiteURLNotConfigured:
+            return self.site_url_missing(form)
 
     def perform(self, form: forms.Form) -> HttpResponse:
         raise NotImplementedError
+
+    def site_url_missing(self, form: forms.Form) -> HttpResponse:
+        """Say calmly that this flow is unavailable: ``LAMBA_SITE_URL`` is not set (logged)."""
+        if wants_json(self.request):
+            return problem(
+                503,
+                "Not available",
+                error_code="site_url_not_configured",
+                detail=NOT_CONFIGURED,
+            )
+        form.add_error(None, NOT_CONFIGURED)
+        return self.render_form(form, status=503)
 
     def invalid(self, form: forms.Form) -> HttpResponse:
         if wants_json(self.request):
