@@ -110,6 +110,7 @@ class LambaFormView(View):
         submitted = request_data(request)
         # Field errors go back under the names the caller used (mfaCode, not mfa_code).
         self.sent_names = {_camel_to_field(str(k)): str(k) for k in submitted}
+        self.sent_names.pop("__all__", None)
         data = {_camel_to_field(str(k)): v for k, v in submitted.items()}
         form = self.get_form(data)
         if not form.is_valid():
