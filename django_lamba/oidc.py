@@ -45,6 +45,8 @@ from ._internal.oidc import (
 )
 from ._internal.responses import error_message, problem, safe_next, wants_json
 from ._internal.signin import scope_tokens, signed_in_response
+from ._internal.urls import NOT_CONFIGURED as SITE_URL_MISSING
+from ._internal.urls import SiteURLNotConfigured, site_url
 from .client import get_client
 from .conf import lamba_settings
 from .cookies import mark_private
@@ -124,15 +126,23 @@ class OIDCLoginView(OIDCView):
     http_method_names = ["get", "post"]
 
     def get_redirect_uri(self) -> str:
-        """Return the callback URL registered with the provider."""
+        """Return the callback URL registered with the provider.
+
+        ``LAMBA_OIDC_REDIRECT_URL``, else ``LAMBA_SITE_URL`` + the callback route; never the
+        request's ``Host`` header. Raises ``SiteURLNotConfigured`` when neither is set.
+        """
         configured = lamba_settings.OIDC_REDIRECT_URL
-        return configured or self.request.build_absolute_uri(reverse("lamba:oidc_callback"))
+        return configured or site_url(self.request, reverse("lamba:oidc_callback"))
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.next_url = safe_next(request)
         client_id = lamba_settings.CLIENT_ID
         if not client_id:
             return self.failure(NOT_CONFIGURED, status=404, error_code="oidc_not_configured")
+        try:
+            redirect_uri = self.get_redirect_uri()
+        except SiteURLNotConfigured:
+            return self.failure(SITE_URL_MISSING, status=503, error_code="site_url_not_configured")
         issuer = lamba_settings.OIDC_ISSUER
         try:
             metadata = provider(issuer)
@@ -142,7 +152,7 @@ class OIDCLoginView(OIDCView):
             return self.lamba_failure(error)
         # Parallel tabs share one binding id; each has its own state.
         binding = read_flow_cookie(request, BINDING_COOKIE) or new_binding_id()
-        attempt = start_attempt(binding, self.get_redirect_uri(), self.next_url, issuer)
+        attempt = start_attempt(binding, redirect_uri, self.next_url, issuer)
         url = authorization_url(metadata, attempt, client_id, lamba_settings.OIDC_SCOPES)
         if wants_json(request):
             response: HttpResponse = JsonResponse({"ok": True, "redirect": url})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -18,13 +18,21 @@ from django.shortcuts import render, resolve_url
 from django.urls import reverse
 
 from ._internal import pending
-from ._internal.flows import check_ip_rate, delete_flow_cookie, read_flow_cookie, set_flow_cookie
+from ._internal.flows import (
+    check_ip_rate,
+    check_login_rate,
+    delete_flow_cookie,
+    read_flow_cookie,
+    refund_attempt,
+    set_flow_cookie,
+)
 from ._internal.responses import problem, safe_next, wants_json
+from ._internal.urls import site_url
 from .client import get_client
 from .conf import lamba_settings
 from .exceptions import LambaError, LambaForbidden, LambaNotFound, LambaUnauthorized
 from .forms import MagicLinkConfirmForm, MagicLinkRequestForm, PhoneRequestForm, PhoneVerifyForm
-from .views import LambaFormView
+from .views import LambaFormView, OneTimeCodeField
 
 logger = logging.getLogger("django_lamba.passwordless")
 
@@ -60,10 +68,16 @@ class PasswordlessView(LambaFormView):
         form.add_error(None, message)
         return self.render_form(form, status=status)
 
-    def next_query(self) -> str:
-        """Return ``?next=...`` when the caller asked for a page other than the default."""
+    def next_query(self, *, path_only: bool = False) -> str:
+        """Return ``?next=...`` when the caller asked for a page other than the default.
+
+        ``path_only`` drops a ``next`` with a host of its own: ``safe_next`` trusts the
+        request's host, which must not decide what goes into a link sent out.
+        """
         next_url = safe_next(self.request)
         if next_url == resolve_url(lamba_settings.LOGIN_REDIRECT_URL):
+            return ""
+        if path_only and (urlsplit(next_url).scheme or urlsplit(next_url).netloc):
             return ""
         return "?" + urlencode({"next": next_url})
 
@@ -76,15 +90,19 @@ class MagicLinkRequestView(PasswordlessView):
     sent_template_name = "django_lamba/magic_link_sent.html"
 
     def get_verify_url(self) -> str:
-        """Return the absolute URL the emailed link points at (Lamba appends ``token``)."""
-        path = reverse("lamba:magic_link_verify") + self.next_query()
-        return self.request.build_absolute_uri(path)
+        """Return the absolute URL the emailed link points at (Lamba appends ``token``).
+
+        Built from ``LAMBA_SITE_URL``, never from the request's ``Host`` header.
+        """
+        path = reverse("lamba:magic_link_verify") + self.next_query(path_only=True)
+        return site_url(self.request, path)
 
     def perform(self, form: forms.Form) -> HttpResponse:
+        verify_url = self.get_verify_url()  # first: without LAMBA_SITE_URL nothing is sent
         check_ip_rate(self.request, "send")
         email = form.cleaned_data["email"]
         try:
-            get_client().request_magic_link(email, self.get_verify_url())
+            get_client().request_magic_link(email, verify_url)
         except (LambaNotFound, LambaForbidden) as error:
             # Unknown or disabled accounts get the same answer as everyone else.
             logger.info("Magic link not sent (%s)", error)
@@ -190,10 +208,24 @@ class PhoneRequestView(PasswordlessView):
         return render(self.request, self.verify_template_name, context)
 
 
+class PhoneCodeForm(PhoneRequestForm):
+    """A number and the code texted to it in one request, as Lamba's guides send them."""
+
+    code = OneTimeCodeField(
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"})
+    )
+
+
 class PhoneVerifyView(PasswordlessView):
-    """Check the texted code against the number kept server-side, and sign in."""
+    """Check a texted code and sign in.
+
+    The number comes from the server-side handle (``phone_token``) the request step answered
+    with, which HTML forms use, or with the code in the same request (``{phone, code}``, as a
+    frontend built from Lamba's guides sends it). Codes count per IP and per number.
+    """
 
     form_class = PhoneVerifyForm
+    direct_form_class: ClassVar[type[forms.Form]] = PhoneCodeForm
     template_name = "django_lamba/phone_verify.html"
     request_template_name = "django_lamba/phone_request.html"
     error_messages: ClassVar[dict[str, str]] = {"invalid_code": CODE_WRONG}
@@ -206,16 +238,27 @@ class PhoneVerifyView(PasswordlessView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(phone_hint=self.phone_hint, **kwargs)
 
+    def get_form(self, data: dict[str, Any] | None = None) -> forms.Form:
+        if data is not None and not data.get("phone_token") and data.get("phone"):
+            return self.direct_form_class(data=data)
+        return super().get_form(data)
+
     def perform(self, form: forms.Form) -> HttpResponse:
         check_ip_rate(self.request, "verify")
-        handle = form.cleaned_data["phone_token"]
-        stashed = pending.peek(handle)
-        phone = str(stashed.get("phone") or "") if stashed else ""
-        if not phone:
-            return self.code_expired()
+        handle = str(form.cleaned_data.get("phone_token") or "")
+        if handle:
+            stashed = pending.peek(handle)
+            phone = str(stashed.get("phone") or "") if stashed else ""
+            if not phone:
+                return self.code_expired()
+        else:
+            phone = form.cleaned_data["phone"]
         self.phone_hint = _phone_hint(phone)
+        counted = check_login_rate("phone", phone)
         tokens = get_client().verify_phone_code(phone, form.cleaned_data["code"])
-        pending.discard(handle)
+        refund_attempt(counted)  # only wrong codes count against the number
+        if handle:
+            pending.discard(handle)
         return self.sign_in(tokens)
 
     def code_expired(self) -> HttpResponse:

@@ -8,6 +8,7 @@ CSRF-protected, credentials are ``sensitive_post_parameters``, and the pages ref
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, ClassVar
 
 from django import forms
@@ -27,6 +28,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from ._internal import pending, store
+from ._internal.flows import check_ip_rate, check_login_rate, refund_attempt
 from ._internal.refresh import note_logout
 from ._internal.responses import (
     error_message,
@@ -37,6 +39,7 @@ from ._internal.responses import (
     wants_json,
 )
 from ._internal.signin import scope_tokens, signed_in_response
+from ._internal.urls import NOT_CONFIGURED, SiteURLNotConfigured
 from .client import get_client
 from .conf import lamba_settings
 from .cookies import delete_token_cookies, read_tokens
@@ -77,6 +80,11 @@ class LambaFormView(View):
     form_class: ClassVar[type[forms.Form]]
     template_name: ClassVar[str]
     http_method_names = ["get", "post"]
+    sent_names: dict[str, str]
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.sent_names = {}
 
     def get_form(self, data: dict[str, Any] | None = None) -> forms.Form:
         return self.form_class(data=data)
@@ -99,7 +107,11 @@ class LambaFormView(View):
         return self.render_form(self.get_form())
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        data = {_camel_to_field(str(k)): v for k, v in request_data(request).items()}
+        submitted = request_data(request)
+        # Field errors go back under the names the caller used (mfaCode, not mfa_code).
+        self.sent_names = {_camel_to_field(str(k)): str(k) for k in submitted}
+        self.sent_names.pop("__all__", None)
+        data = {_camel_to_field(str(k)): v for k, v in submitted.items()}
         form = self.get_form(data)
         if not form.is_valid():
             return self.invalid(form)
@@ -107,9 +119,23 @@ class LambaFormView(View):
             return self.perform(form)
         except LambaError as error:
             return self.lamba_error(form, error)
+        except SiteURLNotConfigured:
+            return self.site_url_missing(form)
 
     def perform(self, form: forms.Form) -> HttpResponse:
         raise NotImplementedError
+
+    def site_url_missing(self, form: forms.Form) -> HttpResponse:
+        """Say calmly that this flow is unavailable: ``LAMBA_SITE_URL`` is not set (logged)."""
+        if wants_json(self.request):
+            return problem(
+                503,
+                "Not available",
+                error_code="site_url_not_configured",
+                detail=NOT_CONFIGURED,
+            )
+        form.add_error(None, NOT_CONFIGURED)
+        return self.render_form(form, status=503)
 
     def invalid(self, form: forms.Form) -> HttpResponse:
         if wants_json(self.request):
@@ -118,7 +144,9 @@ class LambaFormView(View):
                 "Invalid request",
                 error_code="validation_failed",
                 detail="Please correct the errors.",
-                errors={k: [str(m) for m in v] for k, v in form.errors.items()},
+                errors={
+                    self.sent_names.get(k, k): [str(m) for m in v] for k, v in form.errors.items()
+                },
             )
         return self.render_form(form, status=400)
 
@@ -147,10 +175,47 @@ class LambaFormView(View):
         return signed_in_response(self.request, scope_tokens(tokens), safe_next(self.request))
 
 
+#: A one-time code as people type it: 4 to 12 letters, digits or dashes (inner spaces dropped).
+ONE_TIME_CODE = re.compile(r"^[0-9A-Za-z-]{4,12}$")
+
+
+class OneTimeCodeField(forms.CharField):
+    """A texted or authenticator code, checked for shape before it is sent to Lamba."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Code")
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        code = re.sub(r"\s", "", str(super().clean(value)))
+        if code and not ONE_TIME_CODE.match(code):
+            raise forms.ValidationError(
+                "Enter the code as it was sent to you: 4 to 12 letters or digits.",
+                code="invalid_code",
+            )
+        return code
+
+
+class LoginWithCodeForm(LoginForm):
+    """Login, password and the second-factor code in one request, as Lamba's guides send it."""
+
+    mfa_code = OneTimeCodeField(label="Verification code")
+
+
 class LoginView(LambaFormView):
-    """Password sign-in, with the MFA code step when Lamba asks for it."""
+    """Password sign-in, with the MFA code step when Lamba asks for it.
+
+    The code arrives one of two ways: with the server-side handle (``mfa_token``) that the
+    ``mfa_required`` answer carries, which keeps the password out of the page (HTML forms use
+    this), or in one request with ``login`` and ``password`` (``mfaCode``, as a frontend built
+    from Lamba's guides sends it). Either way each code counts against the per-IP limit and the
+    per-login limit, so fresh handles do not buy fresh guesses.
+    """
 
     form_class = LoginForm
+    code_form_class: ClassVar[type[forms.Form]] = LoginWithCodeForm
+    mfa_form_class: ClassVar[type[forms.Form]] = MFAForm
     template_name = "django_lamba/login.html"
     mfa_template_name = "django_lamba/mfa.html"
 
@@ -159,24 +224,43 @@ class LoginView(LambaFormView):
 
     def get_form(self, data: dict[str, Any] | None = None) -> forms.Form:
         if data is not None and data.get("mfa_token"):
-            return MFAForm(data=data)
-        return LoginForm(data=data)
+            return self.mfa_form_class(data=data)
+        if data is not None and data.get("mfa_code"):
+            return self.code_form_class(data=data)
+        return self.form_class(data=data)
 
     def render_form(self, form: forms.Form, status: int = 200, **extra: Any) -> HttpResponse:
-        if isinstance(form, MFAForm):
+        if isinstance(form, self.mfa_form_class):
             context = self.get_context_data(form=form, **extra)
             return render(self.request, self.mfa_template_name, context, status=status)
         return super().render_form(form, status, **extra)
 
     def perform(self, form: forms.Form) -> HttpResponse:
-        if isinstance(form, MFAForm):
+        if isinstance(form, self.mfa_form_class):
             return self._verify_code(form)
         login, password = form.cleaned_data["login"], form.cleaned_data["password"]
+        code = str(form.cleaned_data.get("mfa_code") or "")
         try:
-            tokens = get_client().login_password(login, password)
+            if code:
+                check_ip_rate(self.request, "verify")
+                tokens = self._login_with_code(login, password, code)
+            else:
+                tokens = get_client().login_password(login, password)
         except LambaMFARequired as error:
             return self._ask_for_code(login, password, error)
         return self.sign_in(tokens)
+
+    def _login_with_code(self, login: str, password: str, code: str) -> TokenSet:
+        """Send the code, counted per login first; only wrong codes stay counted."""
+        counted = check_login_rate("mfa", login)
+        try:
+            tokens = get_client().login_password(login, password, mfa_code=code)
+        except LambaError as error:
+            if error.error_code.lower() == "invalid_credentials":
+                refund_attempt(counted)  # a wrong password, not a code guess
+            raise
+        refund_attempt(counted)
+        return tokens
 
     def _ask_for_code(self, login: str, password: str, error: LambaMFARequired) -> HttpResponse:
         handle = pending.stash({"login": login, "password": password})
@@ -185,27 +269,27 @@ class LoginView(LambaFormView):
                 401,
                 "A verification code is required",
                 error_code="mfa_required",
-                detail="Send mfaToken and mfaCode to finish signing in.",
+                detail="Send mfaCode with mfaToken, or with login and password, to finish.",
                 mfaToken=handle,
                 availableFactors=error.available_factors,
             )
-        form = MFAForm(initial={"mfa_token": handle})
+        form = self.mfa_form_class(initial={"mfa_token": handle})
         return self.render_form(form, factors=error.available_factors)
 
     def _verify_code(self, form: forms.Form) -> HttpResponse:
+        check_ip_rate(self.request, "verify")
         handle = form.cleaned_data["mfa_token"]
         stashed = pending.peek(handle)
         if stashed is None:
             message = "This sign-in has expired. Please enter your password again."
             if wants_json(self.request):
                 return problem(401, "Sign-in expired", error_code="mfa_expired", detail=message)
-            fresh = LoginForm()
+            fresh = self.form_class()
             fresh.cleaned_data = {}  # add_error() on an unbound form needs it
             fresh.add_error(None, message)
             return self.render_form(fresh, status=401)
-        tokens = get_client().login_password(
-            stashed["login"], stashed["password"], mfa_code=form.cleaned_data["mfa_code"]
-        )
+        code = str(form.cleaned_data["mfa_code"])
+        tokens = self._login_with_code(stashed["login"], stashed["password"], code)
         pending.discard(handle)
         return self.sign_in(tokens)
 

@@ -46,6 +46,15 @@ def start(client: Client, **extra: str) -> tuple[Response, str]:
     return response, handle
 
 
+def code_guesses(lamba: LambaEmulator) -> list[str]:
+    """Return every MFA code Lamba was sent."""
+    return [
+        r.json["mfaCode"]
+        for r in lamba.requests_log
+        if r.path == LOGIN_PATH and r.json.get("mfaCode")
+    ]
+
+
 def hidden_inputs(html: str) -> list[str]:
     return [line for line in html.splitlines() if 'type="hidden"' in line]
 
@@ -275,3 +284,185 @@ def test_the_code_page_refuses_framing_and_caching(mfa_user: EmulatedUser) -> No
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert "no-store" in response["Cache-Control"]
+
+
+# --- one call: login, password and mfaCode together ---------------------------------------------
+
+
+def test_json_login_password_and_mfa_code_sign_in_in_one_call(
+    mfa_user: EmulatedUser, lamba: LambaEmulator
+) -> None:
+    client = Client()
+    body = {"login": EMAIL, "password": PASSWORD, "mfaCode": CODE, "next": "/whoami/"}
+    response = post_json(client, LOGIN, body)
+    assert response.status_code == 200, response.content
+    assert response.json() == {"ok": True, "next": "/whoami/"}
+    assert set(token_cookies(response)) == {AT, RT}
+    assert whoami(client) == EMAIL
+    sent = [r.json for r in lamba.requests_log if r.path == LOGIN_PATH]
+    assert sent == [{"login": EMAIL, "password": PASSWORD, "mfaCode": CODE}]
+
+
+def test_json_one_call_with_a_wrong_code_is_invalid_mfa_code(
+    mfa_user: EmulatedUser, lamba: LambaEmulator
+) -> None:
+    response = post_json(Client(), LOGIN, {"login": EMAIL, "password": PASSWORD, "mfaCode": WRONG})
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM_JSON
+    assert response.json()["errorCode"] == "invalid_mfa_code"
+    assert response.json()["detail"] == "That verification code is not right."
+    assert token_cookies(response) == {}
+    assert lamba.call_count("POST", LOGIN_PATH) == 1
+
+
+@pytest.mark.parametrize(
+    "code", ["12", "1234567890123", "12<script>", "\uff11\uff12\uff13\uff14\uff15\uff16"]
+)
+def test_json_one_call_with_a_malformed_code_is_a_field_error(
+    mfa_user: EmulatedUser, lamba: LambaEmulator, code: str
+) -> None:
+    response = post_json(Client(), LOGIN, {"login": EMAIL, "password": PASSWORD, "mfaCode": code})
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM_JSON
+    body = response.json()
+    assert body["errorCode"] == "validation_failed"
+    assert "4 to 12 letters or digits" in body["errors"]["mfaCode"][0]
+    assert PASSWORD not in response.content.decode()
+    assert lamba.call_count("POST", LOGIN_PATH) == 0
+
+
+def test_a_spaced_code_is_sent_without_its_spaces(
+    mfa_user: EmulatedUser, lamba: LambaEmulator
+) -> None:
+    body = {"login": EMAIL, "password": PASSWORD, "mfaCode": " 246 810 "}
+    assert post_json(Client(), LOGIN, body).status_code == 200
+    assert [r.json.get("mfaCode") for r in lamba.requests_log if r.path == LOGIN_PATH] == [CODE]
+
+
+def test_a_form_may_send_the_code_with_the_password_too(mfa_user: EmulatedUser) -> None:
+    client = Client()
+    data = {"login": EMAIL, "password": PASSWORD, "mfa_code": CODE, "next": "/protected/"}
+    response = client.post(LOGIN, data)
+    assert response.status_code == 302
+    assert response["Location"] == "/protected/"
+    assert whoami(client) == EMAIL
+
+
+def test_the_handle_wins_when_both_are_sent(mfa_user: EmulatedUser, lamba: LambaEmulator) -> None:
+    client = Client()
+    handle = post_json(client, LOGIN, {"login": EMAIL, "password": PASSWORD}).json()["mfaToken"]
+    body = {"mfaToken": handle, "mfaCode": CODE, "login": "someone@else.example", "password": "x"}
+    assert post_json(client, LOGIN, body).status_code == 200
+    assert all(r.json["login"] == EMAIL for r in lamba.requests_log if r.path == LOGIN_PATH)
+
+
+# --- SECURITY 35: MFA codes are limited per IP and per login, across handles -------------------
+
+
+def test_sec35_mfa_codes_are_limited_per_ip_across_fresh_handles(
+    mfa_user: EmulatedUser, lamba: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_IP_RATE_LIMIT = 3
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    statuses = []
+    for _ in range(10):
+        _, handle = start(client)  # every password POST mints a fresh handle
+        statuses.append(client.post(LOGIN, {"mfa_token": handle, "mfa_code": WRONG}).status_code)
+    assert statuses == [401, 401, 401] + [429] * 7
+    assert len(code_guesses(lamba)) == 3
+
+    # The refusal is on the code page, with the wait, and the handle still there.
+    _, handle = start(client)
+    limited = client.post(LOGIN, {"mfa_token": handle, "mfa_code": CODE})
+    assert limited.status_code == 429
+    assert "django_lamba/mfa.html" in [t.name for t in limited.templates]
+    assert "Try again in" in limited.content.decode()
+    assert int(limited["Retry-After"]) >= 1
+    assert token_cookies(limited) == {}
+
+    # The one-call JSON path draws on the same budget.
+    body = {"login": EMAIL, "password": PASSWORD, "mfaCode": CODE}
+    as_json = post_json(client, LOGIN, body)
+    assert as_json.status_code == 429
+    assert as_json["Content-Type"] == PROBLEM_JSON
+    assert int(as_json["Retry-After"]) >= 1
+    assert len(code_guesses(lamba)) == 3
+
+    # Another address is not affected (for another login: this one has used up its own limit).
+    lamba.add_user("other@example.com", PASSWORD, mfa_code=CODE)
+    other = {"login": "other@example.com", "password": PASSWORD, "mfaCode": CODE}
+    assert post_json(Client(REMOTE_ADDR="203.0.113.8"), LOGIN, other).status_code == 200
+
+
+def test_sec35_mfa_codes_are_limited_per_login_across_ips_and_paths(
+    mfa_user: EmulatedUser, lamba: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_IP_RATE_LIMIT = 3
+    addresses = iter(f"198.51.100.{n}" for n in range(1, 50))
+    # A handle from one address, a one-call guess from another, a differently written login.
+    _, handle = start(Client(REMOTE_ADDR=next(addresses)))
+    first = Client(REMOTE_ADDR=next(addresses)).post(
+        LOGIN, {"mfa_token": handle, "mfa_code": WRONG}
+    )
+    assert first.status_code == 401
+    second = post_json(
+        Client(REMOTE_ADDR=next(addresses)),
+        LOGIN,
+        {"login": EMAIL, "password": PASSWORD, "mfaCode": WRONG},
+    )
+    assert second.status_code == 401
+    third = post_json(
+        Client(REMOTE_ADDR=next(addresses)),
+        LOGIN,
+        {"login": "  MFA@Example.COM ", "password": PASSWORD, "mfaCode": WRONG},
+    )
+    assert third.json()["errorCode"] == "invalid_mfa_code"
+    calls = lamba.call_count("POST", LOGIN_PATH)
+
+    for path in ("handle", "json"):
+        client = Client(REMOTE_ADDR=next(addresses))
+        if path == "handle":
+            _, handle = start(client)
+            calls += 1
+            refused = client.post(LOGIN, {"mfa_token": handle, "mfa_code": CODE})
+            assert "Try again in" in refused.content.decode()
+        else:
+            body = {"login": EMAIL.upper(), "password": PASSWORD, "mfaCode": CODE}
+            refused = post_json(client, LOGIN, body)
+            assert refused["Content-Type"] == PROBLEM_JSON
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) >= 1
+        assert token_cookies(refused) == {}
+    assert lamba.call_count("POST", LOGIN_PATH) == calls  # Lamba was not asked
+
+
+def test_sec35_wrong_passwords_and_right_codes_do_not_use_up_the_login_limit(
+    mfa_user: EmulatedUser, lamba: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_IP_RATE_LIMIT = 2
+    # Someone without the password cannot lock the account's MFA step for everyone else.
+    for n in range(5):
+        body = {"login": EMAIL, "password": "not-the-password", "mfaCode": WRONG}
+        wrong = post_json(Client(REMOTE_ADDR=f"192.0.2.{n}"), LOGIN, body)
+        assert wrong.json()["errorCode"] == "invalid_credentials"
+    # Nor do successful sign-ins count against the person.
+    for n in range(5):
+        body = {"login": EMAIL, "password": PASSWORD, "mfaCode": CODE}
+        assert post_json(Client(REMOTE_ADDR=f"192.0.2.{50 + n}"), LOGIN, body).status_code == 200
+
+
+def test_sec35_the_login_is_never_in_a_cache_key_or_the_log(
+    mfa_user: EmulatedUser, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings.LAMBA_IP_RATE_LIMIT = 1
+    body = {"login": EMAIL, "password": PASSWORD, "mfaCode": WRONG}
+    post_json(Client(REMOTE_ADDR="192.0.2.100"), LOGIN, body)
+    limited = post_json(Client(REMOTE_ADDR="192.0.2.101"), LOGIN, body)
+    assert limited.status_code == 429
+    keys: list[str] = list(caches["default"]._cache)  # type: ignore[attr-defined]
+    assert any("ratelimit" in key for key in keys)
+    for key in keys:
+        assert EMAIL not in key.casefold()
+        assert "mfa@" not in key.casefold()
+    assert EMAIL not in caplog.text

@@ -317,3 +317,75 @@ def test_the_code_and_the_handle_are_masked_in_error_reports(
     assert response.content == b"performed"
     assert "*" in seen["filtered"]["phone_token"]
     assert "*" in seen["filtered"]["code"]
+
+
+# --- one call: {phone, code} ---------------------------------------------------------------------
+
+
+def test_json_phone_and_code_sign_in_without_a_handle(
+    lamba: LambaEmulator, phone_user: EmulatedUser
+) -> None:
+    client = Client()
+    assert post_json(client, REQUEST, {"phone": PHONE}).status_code == 202
+    code = lamba.last_sms_code(PHONE)
+    response = post_json(client, VERIFY, {"phone": PHONE, "code": code, "next": "/whoami/"})
+    assert response.status_code == 200, response.content
+    assert response.json() == {"ok": True, "next": "/whoami/"}
+    assert set(token_cookies(response)) == {AT, RT}
+    assert whoami(client) == EMAIL
+    assert [r.json for r in lamba.requests_log if r.path == VERIFY_PATH] == [
+        {"phone": PHONE, "code": code}
+    ]
+
+
+def test_json_phone_and_a_wrong_code(lamba: LambaEmulator, phone_user: EmulatedUser) -> None:
+    post_json(Client(), REQUEST, {"phone": PHONE})
+    wrong_code = "000000" if lamba.last_sms_code(PHONE) != "000000" else "111111"
+    response = post_json(Client(), VERIFY, {"phone": "+1 (555) 123-4567", "code": wrong_code})
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM_JSON
+    assert response.json()["errorCode"] == "invalid_code"
+    assert "That code is not right" in response.json()["detail"]
+    assert [r.json["phone"] for r in lamba.requests_log if r.path == VERIFY_PATH] == [PHONE]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"phone": "555-1234", "code": "123456"}, "phone", "international format"),
+        ({"phone": PHONE, "code": "12"}, "code", "4 to 12 letters or digits"),
+        ({"phone": PHONE, "code": "12345<b>"}, "code", "4 to 12 letters or digits"),
+        ({"phone": PHONE}, "code", "required"),
+    ],
+)
+def test_json_phone_and_code_shapes_are_field_errors(
+    lamba: LambaEmulator, body: dict[str, str], field: str, message: str
+) -> None:
+    response = post_json(Client(), VERIFY, body)
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM_JSON
+    assert response.json()["errorCode"] == "validation_failed"
+    assert message in response.json()["errors"][field][0]
+    assert lamba.call_count("POST", VERIFY_PATH) == 0
+
+
+def test_sec35_phone_codes_are_limited_per_number_across_ips(
+    lamba: LambaEmulator, phone_user: EmulatedUser, settings: Any
+) -> None:
+    settings.LAMBA_IP_RATE_LIMIT = 2
+    post_json(Client(), REQUEST, {"phone": PHONE})
+    code = lamba.last_sms_code(PHONE)
+    wrong_code = "000000" if code != "000000" else "111111"
+    guesses = [
+        post_json(Client(REMOTE_ADDR=f"192.0.2.{n}"), VERIFY, {"phone": PHONE, "code": wrong_code})
+        for n in range(3)
+    ]
+    assert [r.status_code for r in guesses] == [401, 401, 429]
+    assert int(guesses[-1]["Retry-After"]) >= 1
+    assert lamba.call_count("POST", VERIFY_PATH) == 2
+    # The handle path counts against the same number.
+    handle = phone_token(ask_for_code(Client(REMOTE_ADDR="192.0.2.50")))
+    refused = Client(REMOTE_ADDR="192.0.2.51").post(VERIFY, {"phone_token": handle, "code": code})
+    assert refused.status_code == 429
+    assert "Try again in" in refused.content.decode()
+    assert lamba.call_count("POST", VERIFY_PATH) == 2

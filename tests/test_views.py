@@ -770,3 +770,25 @@ def test_context_binding_required_is_a_clear_configuration_message(
     problem = json_response.json()
     assert problem["errorCode"] == "customer_auth_context_binding_required"
     assert "not configured with a Lamba Workspace and Project" in problem["detail"]
+
+
+def test_json_field_errors_use_the_names_the_caller_sent(lamba: LambaEmulator) -> None:
+    camel = post_json(
+        Client(),
+        REGISTER,
+        {
+            "email": "x@example.com",
+            "password": "longenough",
+            "displayName": "d" * 200,
+            "redirectUri": "x",
+        },
+    )
+    assert camel.status_code == 400
+    assert set(camel.json()["errors"]) == {"displayName"}
+    snake = post_json(
+        Client(),
+        REGISTER,
+        {"email": "x@example.com", "password": "longenough", "display_name": "d" * 200},
+    )
+    assert set(snake.json()["errors"]) == {"display_name"}
+    assert lamba.call_count("POST", "/v1/auth/register") == 0

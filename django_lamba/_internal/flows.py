@@ -1,16 +1,19 @@
-"""Pieces the passwordless and OIDC flows share: short-lived flow cookies and a per-IP limit.
+"""Pieces the sign-in flows share: short-lived flow cookies and per-IP and per-login limits.
 
-Lamba limits magic-link and phone-code requests per account, but every call reaches it from this
-server's address, so the per-IP half of the limit has to live here.
+Lamba limits sign-in attempts per IP plus identifier, but every call reaches it from this
+server's address, so the per-IP half of the limit has to live here; code checks (magic link,
+phone, MFA) are also counted per login here, across every half-finished sign-in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
 
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.crypto import salted_hmac
 
 from ..conf import lamba_settings
 from ..exceptions import LambaRateLimited
@@ -66,13 +69,38 @@ def client_ip(request: HttpRequest) -> str:
 
 def check_ip_rate(request: HttpRequest, bucket: str) -> None:
     """Count one attempt from this IP in ``bucket``; raise ``LambaRateLimited`` when over."""
+    who = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    _count(f"{bucket}:{who}")
+
+
+def check_login_rate(bucket: str, login: str) -> str:
+    """Count one attempt for a login in ``bucket``; raise ``LambaRateLimited`` when over.
+
+    The identifier is normalised (trimmed, case-folded) and only a keyed hash of it reaches the
+    cache key, so neither the cache nor a log of its keys holds an email address. Returns the
+    counter's key for ``refund_attempt`` ("" when limits are off).
+    """
+    normalised = login.strip().casefold()
+    who = salted_hmac("django_lamba.flows.check_login_rate", normalised).hexdigest()[:32]
+    return _count(f"{bucket}:login:{who}")
+
+
+def refund_attempt(key: str) -> None:
+    """Take back one attempt counted by ``check_login_rate`` that turned out not to count."""
+    if not key:
+        return
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+        store.cache().incr(key, -1)
+
+
+def _count(name: str) -> str:
+    """Count one attempt in this window under ``name``; raise when over; return the key."""
     limit, window = lamba_settings.IP_RATE_LIMIT, lamba_settings.IP_RATE_WINDOW
     if limit <= 0 or window <= 0:
-        return
+        return ""
     now = time.time()
     slot = math.floor(now / window)
-    who = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    key = f"lamba:ratelimit:{bucket}:{who}:{slot}"
+    key = f"lamba:ratelimit:{name}:{slot}"
     cache = store.cache()
     cache.add(key, 0, timeout=math.ceil(window) + 1)
     try:
@@ -86,3 +114,4 @@ def check_ip_rate(request: HttpRequest, bucket: str) -> None:
             error_code="rate_limited",
             retry_after=max(1.0, (slot + 1) * window - now),
         )
+    return key

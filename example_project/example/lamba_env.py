@@ -15,6 +15,7 @@ from django_lamba.testing import LambaEmulator
 EMULATOR_HOST = "127.0.0.1"
 EMULATOR_AUTH_PORT = 8001
 EMULATOR_API_PORT = 8002
+SITE_HOST = "127.0.0.1"
 SITE_PORT = 8000
 #: The OIDC App Client ``rundemo`` registers with its emulator for the demo's callback URL.
 DEMO_CLIENT_ID = "demo-client"
@@ -35,8 +36,24 @@ def emulator_environment(auth_url: str, api_url: str) -> dict[str, str]:
     }
 
 
+def site_url(host: str = SITE_HOST, port: int = SITE_PORT) -> str:
+    """Return the origin the demo serves on, for ``LAMBA_SITE_URL``."""
+    name = f"[{host}]" if ":" in host else host
+    return f"http://{name}:{port}"
+
+
+def use_site_url(host: str = SITE_HOST, port: int = SITE_PORT) -> None:
+    """Set ``LAMBA_SITE_URL`` to where the demo serves, unless the environment names one.
+
+    Emailed sign-in links and the OIDC ``redirect_uri`` are built from it, never from the
+    request's Host header.
+    """
+    os.environ.setdefault("LAMBA_SITE_URL", site_url(host, port))
+
+
 def use_emulator_defaults() -> None:
     """Point at an emulator on its default ports, unless the environment names a Lamba."""
+    use_site_url()  # runserver's default address
     if os.environ.get("LAMBA_CUSTOMER_AUTH_BASE_URL"):
         return
     defaults = emulator_environment(

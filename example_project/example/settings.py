@@ -107,6 +107,11 @@ LANGUAGE_CODE = "en-us"
 # LAMBA_CUSTOMER_PROJECT_ID, LAMBA_CUSTOMER_ENV and LAMBA_CLIENT_ID are left out on purpose:
 # the package then reads the environment variables of the same names, which `rundemo` sets to
 # its emulator (or which you export to use a real Lamba). See example/lamba_env.py.
+#
+# LAMBA_SITE_URL, this site's own origin, comes from the environment too: `rundemo` sets it to
+# the address it serves (http://127.0.0.1:8000 by default, or its --host and --port), so the
+# links Lamba emails and the OIDC callback come back to it. A real site sets it here, e.g.
+# LAMBA_SITE_URL = "https://shop.example.com"; it is never taken from the Host header.
 
 # The demo serves plain http on 127.0.0.1, where browsers drop Secure cookies, so the token
 # cookies are sent without the Secure flag. Never do this in production: with DEBUG off the

@@ -25,6 +25,7 @@ from example.lamba_env import (
     EMULATOR_AUTH_PORT,
     SITE_PORT,
     emulator_environment,
+    use_site_url,
 )
 
 from django_lamba.testing import LambaEmulator, OutboxMessage
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         self._check_port_free(host, port)
         site_url = f"http://{_url_host(host)}:{port}/"
+        use_site_url(host, port)  # links Lamba emails and the OIDC callback point back here
         emulator: LambaEmulator | None = None
         if not os.environ.get("LAMBA_CUSTOMER_AUTH_BASE_URL"):
             emulator = self._start_emulator(host, port, options["auth_port"], options["api_port"])
