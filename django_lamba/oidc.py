@@ -104,7 +104,7 @@ class OIDCView(View):
 
     def lamba_failure(self, error: LambaError) -> HttpResponse:
         logger.info("OIDC sign-in stopped by the provider or Lamba: %r", error)
-        if error.error_code == "invalid_grant":
+        if error.has_code("invalid_grant"):
             return self.failure(EXPIRED, status=400, error_code="invalid_grant")
         status = error.status if 400 <= error.status < 600 else 503
         retry_after = error.retry_after

@@ -30,7 +30,13 @@ from ._internal.responses import problem, safe_next, wants_json
 from ._internal.urls import site_url
 from .client import get_client
 from .conf import lamba_settings
-from .exceptions import LambaError, LambaForbidden, LambaNotFound, LambaUnauthorized
+from .exceptions import (
+    LambaError,
+    LambaForbidden,
+    LambaNotFound,
+    LambaUnauthorized,
+    code_key,
+)
 from .forms import MagicLinkConfirmForm, MagicLinkRequestForm, PhoneRequestForm, PhoneVerifyForm
 from .views import LambaFormView, OneTimeCodeField
 
@@ -54,7 +60,8 @@ class PasswordlessView(LambaFormView):
     error_messages: ClassVar[dict[str, str]] = {}
 
     def lamba_error(self, form: forms.Form, error: LambaError) -> HttpResponse:
-        message = self.error_messages.get(error.error_code)
+        messages = {code_key(code): text for code, text in self.error_messages.items()}
+        message = messages.get(code_key(error.error_code))
         if message is None or error.field_errors:
             return super().lamba_error(form, error)
         status = error.status if 400 <= error.status < 600 else 503

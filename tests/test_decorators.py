@@ -109,7 +109,7 @@ def test_a_user_without_it_gets_403_problem_details_as_json(
     response = client_for(lamba, VIEWER).get("/members/", headers={"Accept": JSON})
     assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["errorCode"] == "forbidden"
+    assert response.json()["errorCode"] == "AUTHORIZATION_DENIED"
     assert response.json()["status"] == 403
 
 
@@ -241,7 +241,7 @@ def test_a_plan_limit_shows_the_plan_page_and_is_not_retried(
     assert lamba.call_count("GET", "/v1/me/authorization") == 1
     api = lamba_client.get("/members/", headers={"Accept": JSON})
     assert api.status_code == 402
-    assert api.json()["errorCode"] == "plan_limit_reached"
+    assert api.json()["errorCode"] == "PLAN_LIMIT_EXCEEDED"
     # Still signed in: a plan limit is not a logout.
     assert lamba_settings.SESSION_COOKIE not in page.cookies
 

@@ -342,7 +342,7 @@ def test_json_rate_limit_is_problem_details(lamba: LambaEmulator) -> None:
     assert response.status_code == 429
     assert response["Content-Type"] == PROBLEM_JSON
     assert response["Retry-After"] == "4"
-    assert response.json()["errorCode"] == "rate_limited"
+    assert response.json()["errorCode"] == "RATE_LIMIT_EXCEEDED"
     assert response.json()["retryAfter"] == 4
 
 

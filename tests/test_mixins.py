@@ -136,7 +136,7 @@ def test_permission_mixin_lets_a_member_through_and_refuses_others(
     assert refused.status_code == 403
     assert "django_lamba/forbidden.html" in [t.name for t in refused.templates]
     as_json = client_for(lamba, VIEWER).get("/members/", headers={"Accept": JSON})
-    assert (as_json.status_code, as_json.json()["errorCode"]) == (403, "forbidden")
+    assert (as_json.status_code, as_json.json()["errorCode"]) == (403, "AUTHORIZATION_DENIED")
 
 
 def test_anonymous_callers_are_sent_to_sign_in_or_get_401(lamba: LambaEmulator) -> None:

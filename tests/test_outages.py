@@ -290,7 +290,7 @@ def test_sec28_a_429_passes_retry_after_on_and_is_not_retried_at_once(
         again = lamba_client.get("/protected/", headers={"Accept": JSON})
         assert again.status_code == 429
         assert 0 < int(again["Retry-After"]) <= high
-        assert again.json()["errorCode"] == "rate_limited"
+        assert again.json()["errorCode"] == "RATE_LIMIT_EXCEEDED"
     assert contexts(lamba) == 1
     assert lamba.call_count("POST", "/v1/auth/refresh") == 0
 
@@ -317,7 +317,7 @@ def test_sec29_a_402_from_the_context_is_a_plan_limit_not_a_logout(
     assert lamba_cookies_written(page) == {}
     api = lamba_client.get("/protected/", headers={"Accept": JSON})
     assert api.status_code == 402
-    assert api.json()["errorCode"] == "plan_limit_reached"
+    assert api.json()["errorCode"] == "PLAN_LIMIT_EXCEEDED"
     assert "Retry-After" not in api
     assert contexts(lamba) == 2  # one per request: never retried
     assert lamba.call_count("POST", "/v1/auth/refresh") == 0

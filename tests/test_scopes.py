@@ -107,7 +107,7 @@ def test_not_a_member_is_a_clear_403_and_the_session_is_kept(
     assert lamba_settings.SESSION_COOKIE not in page.cookies
     api = lamba_client.post(SWITCH, scope(lamba, "prj_closed"), content_type=JSON)
     assert api.status_code == 403
-    assert api.json()["errorCode"] == "forbidden"
+    assert api.json()["errorCode"] == "AUTHORIZATION_DENIED"
     assert api.json()["detail"] == "You are not a member of that Workspace and Project."
     assert lamba_client.get("/whoami/").json()["project"] == lamba.project_id
 

@@ -651,7 +651,7 @@ def test_login_rate_limited_shows_the_wait(lamba: LambaEmulator) -> None:
     json_response = post_json(Client(), LOGIN, {"login": EMAIL, "password": PASSWORD})
     assert json_response.status_code == 429
     assert json_response["Retry-After"] == "1"
-    assert json_response.json()["errorCode"] == "rate_limited"
+    assert json_response.json()["errorCode"] == "RATE_LIMIT_EXCEEDED"
     assert json_response.json()["retryAfter"] == 1
 
 

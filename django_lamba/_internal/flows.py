@@ -111,7 +111,6 @@ def _count(name: str) -> str:
     if count > limit:
         raise LambaRateLimited(
             status=429,
-            error_code="rate_limited",
             retry_after=max(1.0, (slot + 1) * window - now),
         )
     return key
