@@ -118,6 +118,16 @@ def test_rundemo_serves_the_site_on_its_emulator(demo: Demo) -> None:
     assert "Demo Project" in signed_in.text  # switched into the emulator's Project at sign-in
     assert "View members" in signed_in.text
 
+    admin = requests.Session()
+    dashboard = _post_form(
+        admin, demo.url + "/auth/login/", {"login": "admin@example.com", "password": DEMO_PASSWORD}
+    ).text
+    # Tenant binding: the Labs Workspace's Project is listed but cannot be entered here.
+    labs_row = re.search(r'<tr data-project="prj_labs">.*?</tr>', dashboard, re.DOTALL)
+    assert labs_row and "not served by this site" in labs_row[0]
+    assert 'name="projectId" value="prj_labs"' not in dashboard
+    assert 'name="projectId" value="prj_mobile"' in dashboard
+
     sent = _post_form(browser, demo.url + "/auth/magic-link/", {"email": "admin@example.com"})
     assert sent.status_code == 200
     link = re.compile(

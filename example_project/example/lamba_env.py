@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from django_lamba.testing import LambaEmulator
+from portal.demo import MOBILE_PROJECT
 
 EMULATOR_HOST = "127.0.0.1"
 EMULATOR_AUTH_PORT = 8001
@@ -30,6 +31,12 @@ def emulator_environment(auth_url: str, api_url: str) -> dict[str, str]:
         "LAMBA_CUSTOMER_WORKSPACE_ID": LambaEmulator.workspace_id,
         "LAMBA_CUSTOMER_PROJECT_ID": LambaEmulator.project_id,
         "LAMBA_CUSTOMER_ENV": LambaEmulator.environment,
+        # The site serves the demo Project and the Mobile App Project of the same Workspace;
+        # the Labs Workspace's Project is listed on the dashboard but not served here.
+        "LAMBA_ALLOWED_PROJECTS": (
+            f"{LambaEmulator.workspace_id}/{LambaEmulator.project_id},"
+            f"{LambaEmulator.workspace_id}/{MOBILE_PROJECT[0]}"
+        ),
         "LAMBA_CLIENT_ID": DEMO_CLIENT_ID,
         "LAMBA_MANAGEMENT_CLIENT_ID": LambaEmulator.management_client_id,
         "LAMBA_MANAGEMENT_CLIENT_SECRET": LambaEmulator.management_client_secret,

@@ -29,6 +29,8 @@ class Scope:
     role_keys: tuple[str, ...]
     is_project_admin: bool
     is_active: bool
+    #: Whether this site serves the Project (LAMBA_ALLOWED_PROJECTS): only those can be entered.
+    is_served: bool
 
 
 def access_token(request: HttpRequest) -> str:
@@ -79,6 +81,7 @@ def _switchable_scopes(request: HttpRequest) -> tuple[list[Scope], str]:
         page = get_client().list_page("/v1/me/memberships", access_token(request), limit=50)
     except LambaError:
         return [], "Your other Projects could not be loaded just now."
+    allowed = set(lamba_settings.ALLOWED_PROJECTS)
     scopes = []
     for item in page.items:
         workspace, project = item.get("workspace") or {}, item.get("project") or {}
@@ -93,6 +96,7 @@ def _switchable_scopes(request: HttpRequest) -> tuple[list[Scope], str]:
                 role_keys=tuple(str(r) for r in item.get("roleKeys") or ()),
                 is_project_admin=bool(item.get("isProjectAdmin")),
                 is_active=bool(item.get("isActive")),
+                is_served=(str(workspace["id"]), str(project["id"])) in allowed,
             )
         )
     return scopes, ""
