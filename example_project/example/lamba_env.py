@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 
-from django_lamba.testing import LambaEmulator
 from portal.demo import MOBILE_PROJECT
+
+from django_lamba.testing import LambaEmulator
 
 EMULATOR_HOST = "127.0.0.1"
 EMULATOR_AUTH_PORT = 8001
