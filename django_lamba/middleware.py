@@ -5,6 +5,14 @@ Django session user, e.g. an admin, stays ``request.user``) and nothing touches 
 a cookie, ``request.user`` and ``request.auser()`` resolve the customer on first use; the
 response then gets the rotated cookies (or the cleared ones), ``Vary: Cookie`` and
 ``Cache-Control: private, no-store``.
+
+An outage is never an anonymous user. When Lamba cannot say who holds the cookies (a 5xx, an
+HTML or garbage body, a timeout, an open circuit, a 429, a 402) and no stale context may stand
+in, evaluating ``request.user`` raises that ``LambaError``, wherever it happens first: Django's
+``login_required``, a template's ``user.is_authenticated``, a view. ``process_exception`` turns
+it into the same answer the package's own decorators give (503 page or ProblemDetails with
+``Retry-After``; 429; the plan-limit page), and a 500 that another middleware made of it is
+replaced by that answer on the way out. The cookies are never cleared by an outage.
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
 from ._internal import correlation
+from ._internal.access import anonymous_response, error_response
 from ._internal.session import RequestState, resolve_user
 from .cookies import delete_token_cookies, mark_private, read_tokens, set_token_cookies
+from .exceptions import LambaError
 from .user import LambaAnonymousUser, LambaUser
 
 _STATE_ATTR = "_lamba_state"
@@ -40,7 +50,18 @@ def _user_for(request: HttpRequest, state: RequestState, fallback: Any) -> Any:
     # Nobody signed in with Lamba: a Django session user (e.g. staff in the admin) still counts.
     if fallback is not None and getattr(fallback, "is_authenticated", False):
         return fallback
+    error = getattr(user, "lamba_error", None)
+    if isinstance(error, LambaError):
+        # The cookies may belong to a signed-in customer: never let "Lamba is down" read as
+        # "nobody is signed in" (a login redirect, a public page for a customer).
+        state.outage = error
+        raise error.with_traceback(None)
     return user
+
+
+def _outage_response(request: HttpRequest, error: LambaError) -> HttpResponseBase:
+    """Answer a request whose customer Lamba could not resolve: 503, 429 or the plan page."""
+    return anonymous_response(request, LambaAnonymousUser(lamba_error=error))
 
 
 class LambaMiddleware:
@@ -101,6 +122,18 @@ class LambaMiddleware:
         request.auser = auser
         return token
 
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        """Answer a ``LambaError`` a view let through (an outage reading ``request.user``, or
+        a call of its own) as the package's decorators would, instead of a 500."""
+        if not isinstance(exception, LambaError):
+            return None
+        state: RequestState | None = getattr(request, _STATE_ATTR, None)
+        if state is not None and exception is state.outage:
+            return _outage_response(request, exception)
+        return error_response(request, exception)
+
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
@@ -108,6 +141,10 @@ class LambaMiddleware:
         state: RequestState | None = getattr(request, _STATE_ATTR, None)
         if state is None:
             return response
+        if state.outage is not None and response.status_code == 500:
+            # Another middleware (e.g. LoginRequiredMiddleware) read request.user during the
+            # outage, and Django made a 500 of it: answer what the outage is instead.
+            response = _outage_response(request, state.outage)
         if state.resolved or (state.had_cookies and state.new_tokens):
             mark_private(response)
         if state.cookies_written:

@@ -12,12 +12,19 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import django
 import pytest
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.template import engines
 from django.test import Client
+from django.urls import path
 
+import tests.urls
 from django_lamba._internal import breaker, jwks, store
 from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
+from django_lamba.client import get_client
 from django_lamba.conf import lamba_settings
 from django_lamba.exceptions import LambaPaymentRequired
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
@@ -218,7 +225,11 @@ def test_sec27_without_stale_context_enabled_an_outage_is_not_a_sign_in(
     assert lamba_client.get("/whoami/").content == b"user@example.com"
     store.forget_access_token(store.token_hash(access))
     lamba.inject_fault(CONTEXT_PATH, status=503, times=None)
-    assert lamba_client.get("/whoami/").content == b"anonymous"
+    # Not anonymous either: whatever reads request.user first gets the 503.
+    whoami = lamba_client.get("/whoami/")
+    assert whoami.status_code == 503
+    assert int(whoami["Retry-After"]) > 0
+    assert lamba_cookies_written(whoami) == {}
     assert lamba_client.get("/protected/").status_code == 503
 
 
@@ -384,3 +395,107 @@ def test_a_failing_host_is_paused_instead_of_holding_every_worker(
     assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
     assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
     assert contexts(lamba) == 5
+
+
+# --- an outage is never an anonymous user, wherever request.user is read first -----------------
+
+
+def _django_perm(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("members")
+
+
+def _template_page(request: HttpRequest) -> HttpResponse:
+    source = "{% if user.is_authenticated %}hello {{ user.email }}{% else %}sign in{% endif %}"
+    return HttpResponse(engines["django"].from_string(source).render({"user": request.user}))
+
+
+def _calls_lamba_itself(request: HttpRequest) -> HttpResponse:
+    get_client().get("/v1/me/security", "not-a-real-token")
+    return HttpResponse("unreachable")
+
+
+async def _async_page(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    return HttpResponse(str(user.is_authenticated))
+
+
+urlpatterns = [
+    *tests.urls.urlpatterns,
+    path("django-perm/", permission_required("members.read")(_django_perm)),
+    path("template/", _template_page),
+    path("calls-lamba/", _calls_lamba_itself),
+    path("async/", _async_page),
+]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("fault", OUTAGES, ids=OUTAGE_IDS)
+@pytest.mark.parametrize("url", ["/django-protected/", "/django-perm/", "/template/", "/whoami/"])
+def test_an_outage_is_a_503_wherever_request_user_is_read_first(
+    lamba: LambaEmulator, lamba_client: Client, fault: dict[str, Any], url: str
+) -> None:
+    lamba.inject_fault(CONTEXT_PATH, times=None, **fault)
+    page = lamba_client.get(url)
+    assert page.status_code == 503, "an outage must not look like a sign-out"
+    assert "django_lamba/unavailable.html" in templates(page)
+    assert int(page["Retry-After"]) > 0
+    assert lamba_cookies_written(page) == {}
+    api = lamba_client.get(url, headers={"Accept": JSON})
+    assert api.status_code == 503
+    assert api["Content-Type"] == "application/problem+json"
+    assert lamba.revoked_sessions == []
+
+
+@pytest.mark.urls(__name__)
+def test_an_outage_reaches_async_views_as_a_503(
+    lamba: LambaEmulator, lamba_user: EmulatedUser
+) -> None:
+    import asyncio
+
+    from django.test import AsyncClient
+
+    lamba.inject_fault(CONTEXT_PATH, status=502, body="<html>Bad gateway</html>", times=None)
+    client = AsyncClient()
+    tokens = scoped(lamba)
+    client.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
+    client.cookies[lamba_settings.REFRESH_COOKIE] = tokens["refresh_token"]
+    response = asyncio.run(client.get("/async/"))
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.urls(__name__)
+def test_a_429_while_resolving_the_user_is_a_429_for_djangos_decorators(
+    lamba: LambaEmulator, lamba_client: Client
+) -> None:
+    lamba.inject_fault(CONTEXT_PATH, status=429, retry_after=42, times=None)
+    page = lamba_client.get("/django-protected/")
+    assert page.status_code == 429
+    assert page["Retry-After"] == "42"
+    assert lamba_cookies_written(page) == {}
+
+
+@pytest.mark.urls(__name__)
+def test_a_lamba_error_a_view_lets_through_is_answered_not_a_500(lamba: LambaEmulator) -> None:
+    lamba.inject_fault("/v1/me/security", status=502, body="<html>Bad gateway</html>", times=None)
+    client = Client(raise_request_exception=False)
+    response = client.get("/calls-lamba/", headers={"Accept": JSON})
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.skipif(django.VERSION < (5, 1), reason="LoginRequiredMiddleware is Django 5.1+")
+def test_an_outage_seen_by_login_required_middleware_is_a_503(
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
+) -> None:
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    ]
+    lamba.inject_fault(CONTEXT_PATH, status=503, times=None)
+    lamba_client.raise_request_exception = False
+    page = lamba_client.get("/template/")
+    assert page.status_code == 503
+    assert int(page["Retry-After"]) > 0
+    assert lamba_cookies_written(page) == {}

@@ -218,7 +218,8 @@ def test_sec23_a_refresh_outage_keeps_the_cookies(
     if fault.get("status") == 429:
         assert response["Retry-After"] == "30"  # Lamba's own value, passed on
     assert set_cookies(response) == {}
-    assert client.get("/whoami/").content == b"anonymous"
+    # Not an anonymous visitor either: anything that reads request.user gets the same answer.
+    assert client.get("/whoami/").status_code == response.status_code
     # No immediate retry: the refresh token is left alone for a short back-off.
     assert refreshes(lamba) == 1
     assert lamba.revoked_sessions == []

@@ -54,6 +54,8 @@ class RequestState:
     cookies_written: bool = False
     refreshed: bool = False
     user: LambaUser | LambaAnonymousUser | None = None
+    #: Why Lamba could not say who holds the cookies (then ``request.user`` raises it).
+    outage: LambaError | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -160,9 +162,13 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
 def _signed_out(state: RequestState) -> LambaAnonymousUser:
     state.clear_cookies = True
     state.new_tokens = None
-    if state.access_token and lamba_settings.STALE_CONTEXT_TTL > 0:
-        verdict, claims = _verify(state.access_token, store.token_hash(state.access_token))
+    if state.access_token:
+        access_hash = store.token_hash(state.access_token)
+        verdict, claims = _verify(state.access_token, access_hash)
         if verdict in (Verdict.VALID, Verdict.EXPIRED):
+            # A genuine token of an ended session: a replayed copy is anonymous at once, even
+            # while Lamba is down, instead of asking Lamba (or the stale context) again.
+            store.end_access_token(access_hash, float(claims["exp"]))
             store.forget_stale_context(str(claims.get("sid") or ""))
     return LambaAnonymousUser()
 

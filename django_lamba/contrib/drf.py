@@ -124,7 +124,11 @@ class LambaAuthentication(BaseAuthentication):
     def authenticate_cookie(self, request: Request) -> tuple[LambaUser, None] | None:
         """Return the customer ``LambaMiddleware`` resolved from the cookies, if any."""
         user = getattr(request._request, "user", None)
-        if isinstance(user, LambaUser):
+        try:
+            is_lamba_user = isinstance(user, LambaUser)  # evaluates the lazy user
+        except LambaError as error:  # an outage: LambaMiddleware's user raises it
+            raise api_exception(error) from None
+        if is_lamba_user:
             self.enforce_csrf(request)
             return user, None
         error = getattr(user, "lamba_error", None)
