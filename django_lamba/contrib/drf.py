@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
@@ -126,11 +126,11 @@ class LambaAuthentication(BaseAuthentication):
         user = getattr(request._request, "user", None)
         try:
             is_lamba_user = isinstance(user, LambaUser)  # evaluates the lazy user
-        except LambaError as error:  # an outage: LambaMiddleware's user raises it
-            raise api_exception(error) from None
+        except LambaError as outage:  # LambaMiddleware's user raises an outage
+            raise api_exception(outage) from None
         if is_lamba_user:
             self.enforce_csrf(request)
-            return user, None
+            return cast(LambaUser, user), None
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
             raise api_exception(error)
