@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
@@ -31,6 +31,8 @@ from ..exceptions import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+
+Response = TypeVar("Response", bound=HttpResponse)
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -149,7 +151,7 @@ class ErrorAnswer:
             return {}
         return {"Retry-After": str(self.retry_after), "Cache-Control": "no-store"}
 
-    def apply(self, response: HttpResponse) -> HttpResponse:
+    def apply(self, response: Response) -> Response:
         """Set the answer's headers on ``response`` and return it."""
         for name, value in self.headers.items():
             response[name] = value
