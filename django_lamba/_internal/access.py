@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 
 from ..exceptions import AUTHORIZATION_DENIED, LambaError
 from . import binding
-from .responses import answer_for, answer_response, problem, wants_json
+from .responses import answer_for, answer_response, problem, session_answer, wants_json
 
 #: A check on a signed-in user; may raise ``LambaError`` when Lamba cannot answer.
 Requirement = Callable[[Any], bool]
@@ -38,9 +38,7 @@ def anonymous_response(
     (an outage is a 503, never a sign-in page), else 401 JSON or a login redirect."""
     error = getattr(user, "lamba_error", None)
     if isinstance(error, LambaError):
-        answer = answer_for(error)
-        if answer.status != 401:
-            return answer_response(request, answer)
+        return answer_response(request, session_answer(error))
     refusal = getattr(user, "lamba_refusal", None)
     if refusal is not None:
         return refused_response(request, refusal)

@@ -231,6 +231,20 @@ def answer_for(
     )
 
 
+def session_answer(error: LambaError) -> ErrorAnswer:
+    """Return the answer when resolving the visitor's session met ``error`` (``lamba_error``).
+
+    A plan limit and a rate limit are answered as themselves. Anything else Lamba said while the
+    session was being resolved leaves the visitor neither signed in nor signed out (the cookies
+    are kept): that is Lamba failing, so a 503 with ``Retry-After``, never a refusal page.
+    """
+    answer = answer_for(error)
+    if answer.status in (402, 429, 503):
+        return answer
+    outage = LambaUnavailable(retry_after=error.retry_after, trace_id=error.trace_id)
+    return answer_for(outage)
+
+
 def error_message(error: LambaError) -> str:
     """Return the message a person sees for a Lamba error (never upstream's raw ``detail``)."""
     return answer_for(error).message

@@ -33,6 +33,7 @@ from .._internal.responses import (
     UNAVAILABLE_MESSAGE,
     ErrorAnswer,
     answer_for,
+    session_answer,
 )
 from .._internal.session import RequestState, resolve_user
 from ..conf import lamba_settings
@@ -105,7 +106,11 @@ class LambaPlanLimitReached(LambaAPIError):
 
 def api_exception(error: LambaError) -> exceptions.APIException:
     """Return the DRF exception for a ``LambaError`` met while authenticating or checking."""
-    answer = answer_for(error)
+    return _exception_for(answer_for(error))
+
+
+def _exception_for(answer: ErrorAnswer) -> exceptions.APIException:
+    """Return the DRF exception that gives ``answer`` (401 stays DRF's, for its header)."""
     if answer.status == 401:
         return exceptions.NotAuthenticated()
     if answer.status == 402:
@@ -144,7 +149,7 @@ class LambaAuthentication(BaseAuthentication):
             return user, TokenSet(access_token=token)
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
-            raise api_exception(error)
+            raise _exception_for(session_answer(error))
         refused(user)
         raise exceptions.AuthenticationFailed(
             "Invalid or expired access token.", code="invalid_token"
@@ -158,7 +163,7 @@ class LambaAuthentication(BaseAuthentication):
             return user, None
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
-            raise api_exception(error)
+            raise _exception_for(session_answer(error))
         refused(user)
         return None
 
