@@ -12,6 +12,7 @@ cookies whatever Lamba answers.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +23,20 @@ import pytest
 from django.test import Client
 
 from django_lamba._internal import breaker, pending
+from django_lamba._internal.responses import answer_for, session_answer
 from django_lamba.conf import lamba_settings
-from django_lamba.exceptions import MAX_RETRY_AFTER
+from django_lamba.exceptions import (
+    MAX_RETRY_AFTER,
+    LambaBadRequest,
+    LambaConflict,
+    LambaError,
+    LambaForbidden,
+    LambaNotFound,
+    LambaPaymentRequired,
+    LambaRateLimited,
+    LambaUnauthorized,
+    LambaUnavailable,
+)
 from django_lamba.testing import LambaEmulator
 from tests.flows import AT, PROBLEM_JSON, RT, post_json, token_cookies
 
@@ -300,3 +313,75 @@ def test_every_sign_in_endpoint_answers_upstream_trouble_as_mapped_and_never_wit
             assert int(wait) == lamba_settings.RETRY_AFTER_DEFAULT
     else:
         assert "Retry-After" not in response  # a plan limit is not something to retry
+
+
+# --- the mapping itself ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (LambaBadRequest(status=422, error_code="validation_failed"), 400, "validation_failed"),
+        (LambaUnauthorized(error_code="invalid_credentials"), 401, "invalid_credentials"),
+        (LambaForbidden(error_code="forbidden"), 403, "AUTHORIZATION_DENIED"),
+        (LambaNotFound(), 404, "not_found"),
+        (LambaConflict(error_code="identity_already_exists"), 409, "identity_already_exists"),
+        (LambaPaymentRequired(error_code="plan_limit_reached"), 402, "PLAN_LIMIT_EXCEEDED"),
+        (LambaError(status=402), 402, "PLAN_LIMIT_EXCEEDED"),
+        (LambaRateLimited(error_code="rate_limited"), 429, "RATE_LIMIT_EXCEEDED"),
+        (LambaUnavailable(status=500, error_code="internal_error"), 503, "lamba_unavailable"),
+        (LambaError(status=418, error_code="teapot"), 503, "lamba_unavailable"),
+        (LambaError(status=302), 503, "lamba_unavailable"),
+        (LambaError(status=405), 503, "lamba_unavailable"),
+    ],
+)
+def test_answer_for_keeps_what_the_customer_can_act_on_and_calls_the_rest_an_outage(
+    error: LambaError, status: int, code: str
+) -> None:
+    answer = answer_for(error)
+    assert (answer.status, answer.code) == (status, code)
+    assert ("Retry-After" in answer.headers) == (status in (429, 503))
+
+
+def test_answer_for_sends_the_default_wait_and_never_zero(settings: Any) -> None:
+    settings.LAMBA_RETRY_AFTER_DEFAULT = 42
+    assert answer_for(LambaUnavailable()).headers["Retry-After"] == "42"
+    assert answer_for(LambaRateLimited()).headers["Retry-After"] == "42"
+    assert answer_for(LambaUnavailable(retry_after=0)).retry_after == 1
+    assert answer_for(LambaRateLimited(retry_after=0.2)).retry_after == 1
+
+
+def test_answer_for_never_passes_on_lambas_detail_and_keeps_the_trace_id() -> None:
+    error = LambaUnavailable(status=500, detail="stack: secret-db-host:5432", trace_id="00-abc")
+    response = answer_for(error).problem()
+    body = response.content.decode()
+    assert "secret-db-host" not in body
+    assert response.status_code == 503
+    assert json.loads(body)["traceId"] == "00-abc"
+
+
+def test_field_errors_travel_only_with_a_400() -> None:
+    errors = {"email": ["Enter a valid email."]}
+    assert answer_for(LambaBadRequest(field_errors=errors)).field_errors == errors
+    assert answer_for(LambaConflict(field_errors=errors)).field_errors == {}
+
+
+def test_flow_messages_word_refusals_but_never_hide_an_outage() -> None:
+    messages = {"INVALID_CODE": "That code is not right."}
+    refused = answer_for(LambaUnauthorized(error_code="invalid_code"), messages=messages)
+    assert refused.message == "That code is not right."
+    outage = answer_for(LambaUnavailable(error_code="invalid_code"), messages=messages)
+    assert outage.status == 503 and outage.message != "That code is not right."
+
+
+@pytest.mark.parametrize("error", [LambaForbidden(), LambaNotFound(), LambaConflict()])
+def test_a_session_that_could_not_be_resolved_is_an_outage(error: LambaError) -> None:
+    answer = session_answer(error)
+    assert answer.status == 503 and answer.retry_after is not None
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [(LambaPaymentRequired(), 402), (LambaRateLimited(), 429)]
+)
+def test_a_session_meeting_a_plan_or_rate_limit_says_so(error: LambaError, status: int) -> None:
+    assert session_answer(error).status == status
