@@ -95,11 +95,6 @@ def forbidden_response(request: HttpRequest, message: str = "") -> HttpResponse:
     return HttpResponse(html, status=403)
 
 
-def plan_limit_response(request: HttpRequest, error: LambaError) -> HttpResponse:
-    """Answer 402 (a plan or usage limit): a page, or ProblemDetails. Never retried."""
-    return answer_response(request, answer_for(error))
-
-
 def error_response(
     request: HttpRequest,
     error: LambaError,

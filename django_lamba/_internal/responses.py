@@ -146,7 +146,7 @@ class ErrorAnswer:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Return the headers the answer carries (``Retry-After`` on a 429 or 503)."""
+        """Return the headers the answer carries: on a 429 or 503, ``Retry-After`` and no-store."""
         if self.retry_after is None:
             return {}
         return {"Retry-After": str(self.retry_after), "Cache-Control": "no-store"}
@@ -199,18 +199,16 @@ def answer_for(
     ``errorCode`` in any casing) replaces the wording for 4xx that keep their status.
     """
     trace_id = error.trace_id
-    if isinstance(error, LambaUnavailable):
-        status: int | None = None
-    elif isinstance(error, LambaRateLimited) or error.status == 429:
+    failed = isinstance(error, LambaUnavailable)
+    if not failed and (isinstance(error, LambaRateLimited) or error.status == 429):
         wait = _wait(error.retry_after)
         text = f"Too many attempts. Try again in {wait} second{'s' if wait != 1 else ''}."
         title = LambaRateLimited.public_title
         return ErrorAnswer(429, RATE_LIMIT_EXCEEDED, text, title, wait, trace_id)
-    elif isinstance(error, LambaPaymentRequired) or error.status == 402:
+    if not failed and (isinstance(error, LambaPaymentRequired) or error.status == 402):
         title = LambaPaymentRequired.public_title
         return ErrorAnswer(402, PLAN_LIMIT_EXCEEDED, PLAN_LIMIT_MESSAGE, title, None, trace_id)
-    else:
-        status = _CUSTOMER_STATUSES.get(error.status)
+    status = None if failed else _CUSTOMER_STATUSES.get(error.status)
     if status is None:
         title = LambaUnavailable.public_title
         wait = _wait(error.retry_after)
@@ -287,8 +285,3 @@ def answer_response(
     }
     html = render_to_string(page, values, request=request)
     return answer.apply(HttpResponse(html, status=answer.status))
-
-
-def unavailable(request: HttpRequest, error: LambaError | None = None) -> HttpResponse:
-    """Answer a Lamba failure (by default an outage: 503 with ``Retry-After``)."""
-    return answer_response(request, answer_for(error or LambaUnavailable()))
