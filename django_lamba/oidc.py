@@ -11,6 +11,7 @@ provider, so nothing loops.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from django.http import (
@@ -43,14 +44,14 @@ from ._internal.oidc import (
     take_attempt,
     verify_id_token,
 )
-from ._internal.responses import error_message, problem, safe_next, wants_json
+from ._internal.responses import ErrorAnswer, answer_for, safe_next, wants_json
 from ._internal.signin import scope_tokens, signed_in_response
 from ._internal.urls import NOT_CONFIGURED as SITE_URL_MISSING
 from ._internal.urls import SiteURLNotConfigured, site_url
 from .client import get_client
 from .conf import lamba_settings
 from .cookies import mark_private
-from .exceptions import LambaError, LambaUnavailable
+from .exceptions import LambaError, LambaUnavailable, clamp_retry_after
 from .types import TokenSet
 
 logger = logging.getLogger("django_lamba.oidc")
@@ -82,20 +83,26 @@ class OIDCView(View):
     def failure(
         self, message: str, *, status: int, error_code: str, retry_after: float | None = None
     ) -> HttpResponse:
-        """Answer with the error page, or ProblemDetails for JSON callers."""
+        """Answer with the error page, or ProblemDetails for JSON callers.
+
+        A status of 500 or more is answered as an outage (``answer_for``): 503 with
+        ``Retry-After``, keeping ``message`` and ``error_code``.
+        """
+        answer = ErrorAnswer(status, error_code, message, "Sign-in did not complete")
+        if status >= 500:
+            outage = answer_for(LambaUnavailable(retry_after=retry_after))
+            answer = replace(answer, status=outage.status, retry_after=outage.retry_after)
+        elif retry_after is not None:
+            answer = replace(answer, retry_after=clamp_retry_after(retry_after))
+        return self.answer(answer)
+
+    def answer(self, answer: ErrorAnswer) -> HttpResponse:
+        """Render ``answer`` on the error page, or as ProblemDetails for JSON callers."""
         if wants_json(self.request):
-            return problem(
-                status,
-                "Sign-in did not complete",
-                error_code=error_code,
-                detail=message,
-                retry_after=retry_after,
-            )
-        context = {"message": message, "next": self.next_url}
-        response = render(self.request, self.error_template_name, context, status=status)
-        if retry_after is not None:
-            response["Retry-After"] = str(int(retry_after + 0.999))
-        return response
+            return answer.problem()
+        context = {"message": answer.message, "next": self.next_url, "trace_id": answer.trace_id}
+        response = render(self.request, self.error_template_name, context, status=answer.status)
+        return answer.apply(response)
 
     def oidc_failure(self, error: OIDCError) -> HttpResponse:
         level = logging.INFO if error.error_code == "oidc_denied" else logging.WARNING
@@ -103,20 +110,10 @@ class OIDCView(View):
         return self.failure(error.message, status=error.status, error_code=error.error_code)
 
     def lamba_failure(self, error: LambaError) -> HttpResponse:
+        """Answer a failed call to the provider or Lamba as ``answer_for`` maps it."""
         logger.info("OIDC sign-in stopped by the provider or Lamba: %r", error)
-        if error.has_code("invalid_grant"):
-            return self.failure(EXPIRED, status=400, error_code="invalid_grant")
-        status = error.status if 400 <= error.status < 600 else 503
-        retry_after = error.retry_after
-        if isinstance(error, LambaUnavailable):
-            status = 503
-            retry_after = retry_after or lamba_settings.RETRY_AFTER_DEFAULT
-        return self.failure(
-            error_message(error),
-            status=status,
-            error_code=error.error_code or type(error).public_code,
-            retry_after=retry_after,
-        )
+        answer = answer_for(error, messages={"invalid_grant": EXPIRED})
+        return self.answer(replace(answer, title="Sign-in did not complete"))
 
 
 @method_decorator(csrf_protect, name="dispatch")

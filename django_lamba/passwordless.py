@@ -30,13 +30,7 @@ from ._internal.responses import problem, safe_next, wants_json
 from ._internal.urls import site_url
 from .client import get_client
 from .conf import lamba_settings
-from .exceptions import (
-    LambaError,
-    LambaForbidden,
-    LambaNotFound,
-    LambaUnauthorized,
-    code_key,
-)
+from .exceptions import LambaForbidden, LambaNotFound, LambaUnauthorized
 from .forms import MagicLinkConfirmForm, MagicLinkRequestForm, PhoneRequestForm, PhoneVerifyForm
 from .views import LambaFormView, OneTimeCodeField
 
@@ -54,26 +48,7 @@ MAGIC_LINK_COOKIE = "lamba_magic_link"
 
 
 class PasswordlessView(LambaFormView):
-    """A ``LambaFormView`` with flow-specific messages and an all-or-nothing sign-in."""
-
-    #: Messages for Lamba ``errorCode`` values, in place of the generic ones.
-    error_messages: ClassVar[dict[str, str]] = {}
-
-    def lamba_error(self, form: forms.Form, error: LambaError) -> HttpResponse:
-        messages = {code_key(code): text for code, text in self.error_messages.items()}
-        message = messages.get(code_key(error.error_code))
-        if message is None or error.field_errors:
-            return super().lamba_error(form, error)
-        status = error.status if 400 <= error.status < 600 else 503
-        if wants_json(self.request):
-            response = problem(
-                status, type(error).public_title, error_code=error.error_code, detail=message
-            )
-            if error.retry_after is not None:
-                response["Retry-After"] = str(int(error.retry_after + 0.999))
-            return response
-        form.add_error(None, message)
-        return self.render_form(form, status=status)
+    """A ``LambaFormView`` with flow-specific messages (``error_messages``) and ``next`` links."""
 
     def next_query(self, *, path_only: bool = False) -> str:
         """Return ``?next=...`` when the caller asked for a page other than the default.

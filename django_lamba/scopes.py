@@ -25,21 +25,19 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
 )
-from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from ._internal import binding, store
-from ._internal.access import anonymous_response, login_url, plan_limit_response
+from ._internal.access import anonymous_response, login_url
 from ._internal.refresh import note_logout
 from ._internal.responses import (
-    error_message,
-    problem,
+    answer_for,
+    answer_response,
     request_data,
     safe_next,
-    unavailable,
     wants_json,
 )
 from ._internal.signin import signed_in_response
@@ -49,9 +47,7 @@ from .exceptions import (
     LambaBadRequest,
     LambaError,
     LambaForbidden,
-    LambaPaymentRequired,
     LambaUnauthorized,
-    LambaUnavailable,
     code_key,
 )
 from .middleware import get_state
@@ -98,7 +94,7 @@ class SwitchContextView(View):
             return self.anonymous(user)
         access = get_state(request).current_access_token
         if not (isinstance(user, LambaUser) or refused) or not access:
-            return self.failed(LambaForbidden(error_code="not_a_lamba_session"), 403)
+            return self.failed(LambaForbidden(error_code="not_a_lamba_session"))
         data = request_data(request)
         workspace, project = _field(data, "workspaceId"), _field(data, "projectId")
         environment = _field(data, "environment") or lamba_settings.ENV
@@ -124,14 +120,12 @@ class SwitchContextView(View):
                 project,
                 environment,
             )
-            return self.failed(LambaForbidden(error_code=binding.NOT_ALLOWED), 403)
+            return self.failed(LambaForbidden(error_code=binding.NOT_ALLOWED))
         try:
             tokens = get_client().switch_context(access, workspace, project, environment)
         except LambaUnauthorized:
             # The session ended upstream; the next request's middleware signs it out.
             return self.anonymous(LambaAnonymousUser())
-        except LambaPaymentRequired as error:
-            return plan_limit_response(request, error)
         except LambaError as error:
             logger.info("Lamba refused a context switch: %r", error)
             return self.failed(error)
@@ -157,31 +151,21 @@ class SwitchContextView(View):
         # Come back to the page the switch started from, not to this POST-only URL.
         return redirect_to_login(safe_next(self.request), login_url())
 
-    def failed(
-        self, error: LambaError, status: int | None = None, message: str = ""
-    ) -> HttpResponse:
-        """Answer a switch that did not happen: ProblemDetails, or a page saying why."""
-        if isinstance(error, LambaUnavailable):
-            return unavailable(self.request, error)
+    def failed(self, error: LambaError, message: str = "") -> HttpResponse:
+        """Answer a switch that did not happen: ProblemDetails, or a page saying why.
+
+        The status and ``Retry-After`` are ``answer_for``'s; a 402 shows the plan-limit page
+        and an outage the 503 page, anything else ``template_name`` with this view's wording.
+        """
         if not message:
             message = MESSAGES.get(code_key(error.error_code), "")
-        if not message:
-            is_forbidden = isinstance(error, LambaForbidden)
-            message = MESSAGES["authorization_denied"] if is_forbidden else error_message(error)
-        status = status or (error.status if 400 <= error.status < 600 else 503)
-        if wants_json(self.request):
-            # ``message`` is ours, never Lamba's own ``detail``.
-            body = error.to_problem(detail=message)
-            title, code = body.pop("title"), body.pop("errorCode")
-            body.pop("type", None)
-            body.pop("status", None)
-            response: HttpResponse = problem(status, title, error_code=code, **body)
-        else:
-            context = {"message": message, "next": safe_next(self.request)}
-            response = render(self.request, self.template_name, context, status=status)
-        if error.retry_after is not None:
-            response["Retry-After"] = str(int(error.retry_after + 0.999))
-        return response
+        if not message and isinstance(error, LambaForbidden):
+            message = MESSAGES["authorization_denied"]
+        # ``message`` words a refusal the customer can act on; it never hides an outage.
+        answer = answer_for(error, message=message)
+        template = None if answer.status in (402, 503) else self.template_name
+        context = {"next": safe_next(self.request)}
+        return answer_response(self.request, answer, template=template, context=context)
 
 
 switch_context = SwitchContextView.as_view()

@@ -31,8 +31,8 @@ from ._internal import pending, store
 from ._internal.flows import check_ip_rate, check_login_rate, refund_attempt
 from ._internal.refresh import note_logout
 from ._internal.responses import (
-    error_message,
-    error_problem,
+    ErrorAnswer,
+    answer_for,
     problem,
     request_data,
     safe_next,
@@ -79,6 +79,8 @@ class LambaFormView(View):
 
     form_class: ClassVar[type[forms.Form]]
     template_name: ClassVar[str]
+    #: Messages for Lamba ``errorCode`` values (any casing), in place of the generic ones.
+    error_messages: ClassVar[dict[str, str]] = {}
     http_method_names = ["get", "post"]
     sent_names: dict[str, str]
 
@@ -150,12 +152,21 @@ class LambaFormView(View):
             )
         return self.render_form(form, status=400)
 
+    def get_error_answer(self, error: LambaError) -> ErrorAnswer:
+        """Return what the caller gets for ``error`` (``answer_for`` with ``error_messages``)."""
+        return answer_for(error, messages=self.error_messages)
+
     def lamba_error(self, form: forms.Form, error: LambaError) -> HttpResponse:
-        """Show a Lamba error on the form, or as ProblemDetails; never upstream's own words."""
+        """Show a Lamba error on the form, or as ProblemDetails; never upstream's own words.
+
+        The status and ``Retry-After`` come from ``answer_for``: a 4xx the person can act on
+        keeps its status, anything that is Lamba failing is a 503 with ``Retry-After``.
+        """
+        answer = self.get_error_answer(error)
         if wants_json(self.request):
-            return error_problem(error)
+            return answer.problem()
         placed = False
-        for field, messages in error.field_errors.items():
+        for field, messages in answer.field_errors.items():
             name = _camel_to_field(field)
             if name not in form.fields and name != "__all__":
                 continue  # e.g. workspaceId: the person can't fix it; say what is wrong instead
@@ -163,12 +174,10 @@ class LambaFormView(View):
                 form.add_error(name if name in form.fields else None, message)
                 placed = True
         if not placed:
-            form.add_error(None, error_message(error))
-        status = error.status if 400 <= error.status < 600 else 503
-        response = self.render_form(form, status=status)
-        if error.retry_after is not None:
-            response["Retry-After"] = str(int(error.retry_after + 0.999))
-        return response
+            if not form.is_bound:
+                form.cleaned_data = {}  # add_error() on an unbound form needs it
+            form.add_error(None, answer.message)
+        return answer.apply(self.render_form(form, status=answer.status))
 
     def sign_in(self, tokens: TokenSet) -> HttpResponse:
         """Scope the new session if configured, set the cookies and go to ``next``."""

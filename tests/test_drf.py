@@ -193,6 +193,28 @@ def test_a_plan_limit_is_402_and_not_retried(lamba: LambaEmulator, lamba_client:
     assert lamba.call_count("GET", "/v1/me/authorization") == 1
 
 
+def test_a_rate_limit_stays_a_429_with_lambas_retry_after(
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 0
+    lamba.inject_fault("/v1/me/authorization", status=429, retry_after=11)
+    response = lamba_client.get("/api/members/")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "11"
+    assert response.json()["errorCode"] == "RATE_LIMIT_EXCEEDED"
+
+
+def test_an_outage_answer_carries_the_code_and_never_lambas_detail(
+    lamba: LambaEmulator, lamba_client: Client, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 0
+    lamba.inject_fault("/v1/me/authorization", status=500, times=None)
+    response = lamba_client.get("/api/members/")
+    assert response.status_code == 503
+    assert response.json()["errorCode"] == "lamba_unavailable"
+    assert "Injected fault" not in response.content.decode()
+
+
 # --- composition ---------------------------------------------------------------------------
 
 

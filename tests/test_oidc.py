@@ -561,10 +561,13 @@ def test_a_discovery_outage_is_a_503_with_retry_after(oidc: LambaEmulator) -> No
     assert BINDING not in response.cookies
 
 
-def test_a_discovery_document_for_another_issuer_is_refused(oidc: LambaEmulator) -> None:
+def test_a_discovery_document_for_another_issuer_is_refused_as_an_outage(
+    oidc: LambaEmulator,
+) -> None:
     document = requests.get(oidc.auth_url + DISCOVERY_PATH, timeout=5).json()
     oidc.inject_fault(
         DISCOVERY_PATH, status=200, body={**document, "issuer": "https://evil.example"}
     )
     response = Client().get(LOGIN)
-    assert_refused(response, "misconfigured", status=502)
+    assert_refused(response, "misconfigured", status=503)
+    assert int(response["Retry-After"]) >= 1

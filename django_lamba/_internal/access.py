@@ -1,8 +1,9 @@
 """Who may open a view, and the answer for those who may not (shared by decorators and mixins).
 
 Anonymous callers get a sign-in redirect or a 401; signed-in callers without the permission get
-a 403 (``django_lamba/forbidden.html`` or ProblemDetails); a 402 from Lamba gets the plan-limit
-page; an outage gets a 503 with ``Retry-After``. Nothing here retries a call to Lamba.
+a 403 (``django_lamba/forbidden.html`` or ProblemDetails). Any other Lamba error is answered as
+``responses.answer_for`` maps it: a 402 gets the plan-limit page, a 429 keeps its ``Retry-After``,
+an outage is a 503 with ``Retry-After``. Nothing here retries a call to Lamba.
 """
 
 from __future__ import annotations
@@ -16,15 +17,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 
-from ..exceptions import (
-    AUTHORIZATION_DENIED,
-    LambaError,
-    LambaForbidden,
-    LambaPaymentRequired,
-    LambaUnauthorized,
-)
+from ..exceptions import AUTHORIZATION_DENIED, LambaError
 from . import binding
-from .responses import error_message, error_problem, problem, unavailable, wants_json
+from .responses import answer_for, answer_response, problem, session_answer, wants_json
 
 #: A check on a signed-in user; may raise ``LambaError`` when Lamba cannot answer.
 Requirement = Callable[[Any], bool]
@@ -39,12 +34,11 @@ def login_url() -> str:
 def anonymous_response(
     request: HttpRequest, user: Any, *, login_url_: str | None = None
 ) -> HttpResponseBase:
-    """Answer a caller who is not signed in: 503 on outage, else 401 JSON or a login redirect."""
+    """Answer a caller who is not signed in: Lamba's error if resolving the session met one
+    (an outage is a 503, never a sign-in page), else 401 JSON or a login redirect."""
     error = getattr(user, "lamba_error", None)
-    if isinstance(error, LambaPaymentRequired):
-        return plan_limit_response(request, error)  # a business state, not an outage
-    if error is not None:
-        return unavailable(request, error)
+    if isinstance(error, LambaError):
+        return answer_response(request, session_answer(error))
     refusal = getattr(user, "lamba_refusal", None)
     if refusal is not None:
         return refused_response(request, refusal)
@@ -101,18 +95,6 @@ def forbidden_response(request: HttpRequest, message: str = "") -> HttpResponse:
     return HttpResponse(html, status=403)
 
 
-def plan_limit_response(request: HttpRequest, error: LambaError) -> HttpResponse:
-    """Answer 402 (a plan or usage limit): a page, or ProblemDetails. Never retried."""
-    if wants_json(request):
-        response = error_problem(error)
-        response.status_code = 402
-        return response
-    html = render_to_string(
-        "django_lamba/plan_limit.html", {"message": error_message(error)}, request=request
-    )
-    return HttpResponse(html, status=402)
-
-
 def error_response(
     request: HttpRequest,
     error: LambaError,
@@ -121,17 +103,16 @@ def error_response(
     login_url_: str | None = None,
     message: str = "",
 ) -> HttpResponseBase:
-    """Answer a ``LambaError`` met while checking access."""
-    if isinstance(error, LambaUnauthorized):
+    """Answer a ``LambaError`` met while checking access, as ``answer_for`` maps it."""
+    answer = answer_for(error)
+    if answer.status == 401:
         # The session ended between resolving the user and reading its authorization.
         return anonymous_response(request, None, login_url_=login_url_)
-    if isinstance(error, LambaPaymentRequired):
-        return plan_limit_response(request, error)
-    if isinstance(error, LambaForbidden):
+    if answer.status == 403:
         if raise_exception:
             raise PermissionDenied(message or DEFAULT_DENIED_MESSAGE)
         return forbidden_response(request, message)
-    return unavailable(request, error)
+    return answer_response(request, answer)
 
 
 def denied_response(

@@ -10,13 +10,13 @@ token>`` header (verified the same way). The permission classes answer from
         permission_classes = [HasLambaPermission("members.read") | IsLambaProjectAdmin]
 
 Anonymous callers get 401 (``WWW-Authenticate: Bearer realm="lamba"``), signed-in callers
-without the permission 403, a Lamba plan limit 402, and a Lamba outage 503 with ``Retry-After``.
+without the permission 403; any other Lamba error is answered as ``answer_for`` maps it for every
+view: a plan limit 402, a rate limit 429 and an outage 503, both with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, ClassVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,13 +27,22 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .._internal import binding, perms
+from .._internal.responses import (
+    PLAN_LIMIT_MESSAGE,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    ErrorAnswer,
+    answer_for,
+    session_answer,
+)
 from .._internal.session import RequestState, resolve_user
 from ..conf import lamba_settings
 from ..exceptions import (
+    PLAN_LIMIT_EXCEEDED,
     LambaError,
     LambaForbidden,
     LambaPaymentRequired,
-    LambaUnauthorized,
+    LambaUnavailable,
 )
 from ..types import TokenSet
 from ..user import LambaUser
@@ -43,6 +52,7 @@ __all__ = [
     "HasLambaRole",
     "IsLambaAuthenticated",
     "IsLambaProjectAdmin",
+    "LambaAPIError",
     "LambaAuthentication",
     "LambaPermission",
     "LambaPermissionRequired",
@@ -53,37 +63,61 @@ __all__ = [
 ]
 
 
-class LambaServiceUnavailable(exceptions.APIException):
-    """503: Lamba could not answer; ``Retry-After`` says when to try again."""
+class LambaAPIError(exceptions.APIException):
+    """A Lamba error as ``answer_for`` maps it: its status, ``Retry-After`` and ``errorCode``.
+
+    The body is DRF's ``{"detail": ...}`` plus ``errorCode`` and, when Lamba sent one,
+    ``traceId``; DRF's exception handler turns ``wait`` into the ``Retry-After`` header.
+    """
 
     status_code = 503
-    default_detail = "The sign-in service is unavailable right now. Please try again shortly."
-    default_code = "lamba_unavailable"
+    default_detail = UNAVAILABLE_MESSAGE
+    default_code = UNAVAILABLE_CODE
 
-    def __init__(self, retry_after: float | None = None) -> None:
-        super().__init__()
-        # DRF's exception handler turns ``wait`` into a Retry-After header.
-        wait = retry_after if retry_after is not None else lamba_settings.RETRY_AFTER_DEFAULT
-        self.wait = max(1, math.ceil(wait))
+    def __init__(self, answer: ErrorAnswer) -> None:
+        body = {"detail": answer.message, "errorCode": answer.code}
+        if answer.trace_id:
+            body["traceId"] = answer.trace_id
+        super().__init__(body, answer.code)
+        self.status_code = answer.status
+        self.answer = answer
+        self.wait = answer.retry_after
 
 
-class LambaPlanLimitReached(exceptions.APIException):
+class LambaServiceUnavailable(LambaAPIError):
+    """503: Lamba could not answer; ``Retry-After`` says when to try again."""
+
+    def __init__(
+        self, retry_after: float | None = None, answer: ErrorAnswer | None = None
+    ) -> None:
+        super().__init__(answer or answer_for(LambaUnavailable(retry_after=retry_after)))
+
+
+class LambaPlanLimitReached(LambaAPIError):
     """402: a Lamba plan or usage limit; a business state, not something to retry."""
 
     status_code = 402
-    default_detail = "This site has reached a plan limit. Please contact its owner."
-    default_code = "PLAN_LIMIT_EXCEEDED"
+    default_detail = PLAN_LIMIT_MESSAGE
+    default_code = PLAN_LIMIT_EXCEEDED
+
+    def __init__(self, answer: ErrorAnswer | None = None) -> None:
+        super().__init__(answer or answer_for(LambaPaymentRequired()))
 
 
 def api_exception(error: LambaError) -> exceptions.APIException:
     """Return the DRF exception for a ``LambaError`` met while authenticating or checking."""
-    if isinstance(error, LambaUnauthorized):
+    return _exception_for(answer_for(error))
+
+
+def _exception_for(answer: ErrorAnswer) -> exceptions.APIException:
+    """Return the DRF exception that gives ``answer`` (401 stays DRF's, for its header)."""
+    if answer.status == 401:
         return exceptions.NotAuthenticated()
-    if isinstance(error, LambaPaymentRequired):
-        return LambaPlanLimitReached()
-    if isinstance(error, LambaForbidden):
-        return exceptions.PermissionDenied()
-    return LambaServiceUnavailable(error.retry_after)
+    if answer.status == 402:
+        return LambaPlanLimitReached(answer)
+    if answer.status == 503:
+        return LambaServiceUnavailable(answer=answer)
+    return LambaAPIError(answer)
 
 
 class LambaAuthentication(BaseAuthentication):
@@ -115,7 +149,7 @@ class LambaAuthentication(BaseAuthentication):
             return user, TokenSet(access_token=token)
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
-            raise api_exception(error)
+            raise _exception_for(session_answer(error))
         refused(user)
         raise exceptions.AuthenticationFailed(
             "Invalid or expired access token.", code="invalid_token"
@@ -127,13 +161,13 @@ class LambaAuthentication(BaseAuthentication):
         try:
             is_lamba_user = isinstance(user, LambaUser)  # evaluates the lazy user
         except LambaError as outage:  # LambaMiddleware's user raises an outage
-            raise api_exception(outage) from None
+            raise _exception_for(session_answer(outage)) from None
         if is_lamba_user:
             self.enforce_csrf(request)
             return cast(LambaUser, user), None
         error = getattr(user, "lamba_error", None)
         if isinstance(error, LambaError):
-            raise api_exception(error)
+            raise _exception_for(session_answer(error))
         refused(user)
         return None
 
