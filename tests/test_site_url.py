@@ -221,3 +221,18 @@ def test_site_url_takes_only_a_path_on_this_site() -> None:
     for bad in ("https://evil.example/", "//evil.example/", "a/"):
         with pytest.raises(ValueError):
             site_url(request, bad)
+
+
+@pytest.mark.parametrize("candidate", ["http://evil.example/welcome/", "//evil.example/welcome/"])
+def test_sec49_a_next_on_a_forged_host_is_not_followed_after_sign_in(
+    any_host: None, settings: Any, candidate: str
+) -> None:
+    from django_lamba._internal.responses import safe_next
+
+    settings.LAMBA_SITE_URL = "https://shop.example.com"
+    request = RequestFactory().get("/", {"next": candidate}, HTTP_HOST="evil.example")
+    assert safe_next(request, "/home/") == "/home/"
+    request = RequestFactory().get(
+        "/", {"next": "https://shop.example.com/welcome/"}, HTTP_HOST="evil.example"
+    )
+    assert safe_next(request, "/home/") == "https://shop.example.com/welcome/"

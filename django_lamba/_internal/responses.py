@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
@@ -57,16 +58,25 @@ def request_data(request: HttpRequest) -> dict[str, Any]:
 
 
 def safe_next(request: HttpRequest, default: str | None = None) -> str:
-    """Return ``next`` if it points at this site, else the default redirect."""
+    """Return ``next`` if it points at this site, else the default redirect.
+
+    "This site" is ``LAMBA_SITE_URL`` when set (a forged ``Host`` header, let through by a
+    permissive ``ALLOWED_HOSTS``, cannot make its own host count), else the request's host.
+    """
     fallback = resolve_url(default or lamba_settings.LOGIN_REDIRECT_URL)
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if request.content_type == "application/json":
         candidate = str(request_data(request).get("next") or candidate)
     if not candidate or any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
         return fallback
+    site = urlsplit(lamba_settings.SITE_URL)
+    if site.netloc:
+        host, https = site.netloc, site.scheme == "https"
+    else:
+        host, https = request.get_host(), request.is_secure()
     try:
         allowed = url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            candidate, allowed_hosts={host}, require_https=https
         )
     except (ValueError, TypeError):
         allowed = False
