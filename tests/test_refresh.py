@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import store
+from django_lamba._internal import hostlock, store
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
@@ -143,7 +143,11 @@ def test_sec21_after_the_grace_window_the_old_refresh_token_is_a_reuse(
     tokens = expired_session(lamba)
     assert client_with_tokens(tokens).get("/whoami/").content == b"user@example.com"
     # What the grace window prevents: once it is gone, Lamba sees theft and ends the session.
-    store.cache().delete(f"lamba:rotated:{store.token_hash(tokens['refresh_token'])}")
+    rotated = store.token_hash(tokens["refresh_token"])
+    store.cache().delete(f"lamba:rotated:{rotated}")
+    folder = hostlock.directory()
+    assert folder is not None
+    (folder / f"{rotated}.rotated").unlink()
     late = client_with_tokens(tokens).get("/whoami/")
     assert late.content == b"anonymous"
     assert_cleared(late)
