@@ -190,14 +190,14 @@ def test_context_ttl_never_outlives_the_token(
     assert cache._expire_info[ctx_key(longer["access_token"])] <= time.time() + 5
 
 
-def test_context_is_dropped_on_logout(lamba_client: Client) -> None:
+def test_context_is_replaced_by_a_signed_out_marker_on_logout(lamba_client: Client) -> None:
     access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
     assert lamba_client.get("/can-read/").content == b"yes"
     assert ctx_key(access) in cache_entries()
     authz = cache_key(f"lamba:authz:{store.token_hash(access)}")
     assert authz in cache_entries()
     assert lamba_client.post("/auth/logout/").status_code == 302
-    assert ctx_key(access) not in cache_entries()
+    assert store.lookup_context(store.token_hash(access)) == (None, True)
     assert authz not in cache_entries()
 
 
