@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 try:
     import fcntl
+
+    #: Whether this platform has ``flock`` (not Windows): without it, locks are per process.
+    HAS_FLOCK = True
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    HAS_FLOCK = False
 
 logger = logging.getLogger("django_lamba.cache")
 
@@ -64,7 +67,7 @@ _warned = False
 def directory() -> Path | None:
     """Return the private directory for this user's lock files and records (``None``: unusable)."""
     global _warned
-    if fcntl is None:
+    if not HAS_FLOCK:
         return None
     path = Path(tempfile.gettempdir()) / f"django-lamba-{os.getuid()}"
     try:
@@ -125,7 +128,6 @@ def try_lock(name: str) -> Iterator[bool]:
 
 def _flock(path: Path) -> int | None:
     """Lock ``path`` (created if need be); ``None`` if someone else holds it."""
-    assert fcntl is not None
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError:
@@ -150,11 +152,8 @@ def _flock(path: Path) -> int | None:
 
 
 def _unlock(path: Path, fd: int) -> None:
-    assert fcntl is not None
-    try:
+    with suppress(OSError):
         os.unlink(path)  # while still locked: see _flock
-    except OSError:
-        pass
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
 

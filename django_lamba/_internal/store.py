@@ -341,7 +341,8 @@ def mark(kind: str, refresh_token: str, timeout: float) -> None:
 def is_marked(kind: str, refresh_token: str) -> bool:
     if cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"):
         return True
-    return hostlock.get_record(token_hash(refresh_token), kind, _seal_key(refresh_token)) == 1
+    record = hostlock.get_record(token_hash(refresh_token), kind, _seal_key(refresh_token))
+    return bool(record == 1)
 
 
 def vouch(access_hash: str, expires_at: float | None) -> None:
