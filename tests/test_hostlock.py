@@ -147,8 +147,10 @@ def test_a_record_renamed_to_another_kind_is_refused() -> None:
 def test_records_expire_and_are_swept() -> None:
     hostlock.put_record("old", "rotated", KEY, 1, 0.2)
     hostlock.put_record("new", "rotated", KEY, 1, 60)
+    hostlock.put_record("older", "rotated", KEY, 1, 0.2)
     time.sleep(0.3)
     assert hostlock.get_record("old", "rotated", KEY) is None
+    assert not (folder() / "old.rotated").exists()  # read too late: deleted
     hostlock.sweep(folder(), time.time())
     assert sorted(p.name for p in folder().iterdir()) == ["new.rotated"]
 

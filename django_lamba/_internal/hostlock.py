@@ -15,7 +15,9 @@ this host lock first; it costs one small file operation, and only on the (rare) 
   back-off) are files ``<hash>.<kind>``, sealed with AES-GCM under a key the caller derives from
   the refresh token, with the file name as associated data: only a request holding that token can
   read one, and a record cannot be renamed into another kind. Each file's mtime is set to its
-  expiry, so expired records are swept without being decrypted.
+  expiry (the grace window for rotated tokens), so expired records are deleted without being
+  decrypted: by whoever reads one too late, and by a sweep of the directory at most every 30 s
+  per process whenever a record is written.
 * The directory is ``<tempfile.gettempdir()>/django-lamba-<uid>``, created 0700 and refused unless
   it is a real directory owned by this user with no group or other access: a directory another
   local user created first could otherwise be used to watch or delete our records. ``TMPDIR``
@@ -205,6 +207,8 @@ def get_record(name: str, kind: str, key: bytes) -> Any:
     if not isinstance(record, dict) or not isinstance(record.get("until"), (int, float)):
         return None
     if record["until"] <= time.time():
+        with suppress(OSError):
+            os.unlink(path)  # past its window: nobody may read it any more
         return None
     return record.get("data")
 
