@@ -27,7 +27,7 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ._internal import pending, store
+from ._internal import pending
 from ._internal.flows import check_ip_rate, check_login_rate, refund_attempt
 from ._internal.refresh import note_logout
 from ._internal.responses import (
@@ -329,14 +329,17 @@ class LogoutView(View):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         access, refresh = read_tokens(request)
         state = get_state(request)
-        note_logout(refresh, state.new_tokens.refresh_token if state.new_tokens else None)
+        rotated = state.new_tokens
+        note_logout(
+            refresh,
+            rotated.refresh_token if rotated else None,
+            access_tokens=(access, rotated.access_token if rotated else None),
+        )
         if access or refresh:
             try:
                 get_client().logout(access, refresh)
             except LambaError as error:
                 logger.info("Lamba logout failed (%s); clearing cookies anyway", error)
-        if access:
-            store.forget_access_token(store.token_hash(access))
         next_url = safe_next(request, default=lamba_settings.LOGOUT_REDIRECT_URL)
         if wants_json(request):
             response: HttpResponse = JsonResponse({"ok": True, "next": next_url})

@@ -12,7 +12,8 @@ import pytest
 from django.core.checks import CheckMessage, Error, Tags, Warning, run_checks
 
 import django_lamba.checks
-from django_lamba.checks import AUTH_MIDDLEWARE, BACKEND, MIDDLEWARE, check_settings
+from django_lamba.checks import AUTH_MIDDLEWARE, BACKEND, MIDDLEWARE, check_cache, check_settings
+from tests.conftest import pick_free_port
 
 _WITHOUT_LAMBA_MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,11 +52,13 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "django_lamba.E012": {"LAMBA_ALLOWED_PROJECTS": ["ws_shop/prj_other"]},
     "django_lamba.E013": {"LAMBA_SITE_URL": ""},
     "django_lamba.W005": {"LAMBA_CUSTOMER_WORKSPACE_ID": "", "LAMBA_CUSTOMER_PROJECT_ID": ""},
+    "django_lamba.E014": {"LAMBA_CACHE_ALIAS": "missing"},
+    "django_lamba.W006": {"LAMBA_CACHE_ALIAS": "default"},
 }
 
 
 @pytest.fixture(autouse=True)
-def clean(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean(settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """A configuration that passes every check, with DEBUG off (production-like)."""
     for name in list(os.environ):
         if name.startswith("LAMBA_"):
@@ -69,6 +72,15 @@ def clean(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.LAMBA_SITE_URL = "https://shop.example.com"
     settings.LAMBA_SESSION_COOKIE = "__Host-lamba_access_token"
     settings.LAMBA_REFRESH_COOKIE = "__Host-lamba_refresh_token"
+    # A cache every process of one host shares (the deploy check warns about LocMemCache).
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        },
+    }
+    settings.LAMBA_CACHE_ALIAS = "shared"
     yield
 
 
@@ -89,6 +101,7 @@ def fires(check_id: str) -> list[CheckMessage]:
 
 def test_a_good_configuration_passes() -> None:
     assert check_settings() == []
+    assert check_cache() == []
 
 
 def test_the_test_settings_pass_with_debug_on(settings: Any) -> None:
@@ -348,6 +361,80 @@ def test_e013_site_url_must_be_an_origin(settings: Any, value: str) -> None:
     fires("django_lamba.E013")
 
 
+# --- the cache (deploy checks) ----------------------------------------------------------------
+
+
+def test_cache_checks_run_only_with_deploy(settings: Any) -> None:
+    settings.LAMBA_CACHE_ALIAS = "missing"
+    assert "django_lamba.E014" not in {m.id for m in run_checks(tags=[Tags.caches])}
+    deploy = run_checks(tags=[Tags.caches], include_deployment_checks=True)
+    assert "django_lamba.E014" in {m.id for m in deploy}
+
+
+def test_e014_an_unknown_alias_is_named(settings: Any) -> None:
+    settings.LAMBA_CACHE_ALIAS = "missing"
+    (message,) = check_cache()
+    assert isinstance(message, Error) and message.id == "django_lamba.E014"
+    assert "LAMBA_CACHE_ALIAS" in message.msg and "'missing'" in message.msg
+
+
+def test_e014_a_backend_that_cannot_be_imported(settings: Any) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {"BACKEND": "no_such_package.cache.NoCache"},
+    }
+    (message,) = check_cache()
+    assert message.id == "django_lamba.E014"
+    assert "cannot be loaded" in message.msg
+
+
+def test_e014_a_cache_whose_server_refuses_connections(settings: Any) -> None:
+    pytest.importorskip("redis")
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{pick_free_port()}/0",
+        },
+    }
+    (message,) = check_cache()
+    assert message.id == "django_lamba.E014"
+    assert "round trip" in message.msg and "LAMBA_CACHE_ALIAS" in message.msg
+
+
+def test_e014_a_cache_that_hangs_is_reported_not_waited_for(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    release = threading.Event()
+    monkeypatch.setattr(django_lamba.checks, "CACHE_CHECK_TIMEOUT", 0.2)
+    monkeypatch.setattr(
+        "django.core.cache.backends.filebased.FileBasedCache.set",
+        lambda *args, **kwargs: release.wait(5),
+    )
+    try:
+        (message,) = check_cache()
+    finally:
+        release.set()
+    assert message.id == "django_lamba.E014"
+    assert "did not answer" in message.msg
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    ],
+)
+def test_w006_a_process_local_cache(settings: Any, backend: str) -> None:
+    settings.CACHES = {**settings.CACHES, "shared": {"BACKEND": backend}}
+    (message,) = check_cache()
+    assert isinstance(message, Warning) and message.id == "django_lamba.W006"
+    assert "LAMBA_CACHE_ALIAS" in message.msg
+
+
 # --- completeness ------------------------------------------------------------------------------
 
 
@@ -355,7 +442,7 @@ def test_e013_site_url_must_be_an_origin(settings: Any, value: str) -> None:
 def test_each_scenario_reports_exactly_its_id(settings: Any, check_id: str) -> None:
     for name, value in SCENARIOS[check_id].items():
         setattr(settings, name, value)
-    found = [m for m in check_settings() if not m.is_silenced()]
+    found = [m for m in check_settings() + check_cache() if not m.is_silenced()]
     assert ids(found) == [check_id]
 
 

@@ -21,10 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.test import Client
 from jwt.algorithms import RSAAlgorithm
 
+from django_lamba._internal import jwks, store
 from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator
+from tests.broken_cache import BROKEN_CACHE
 
 JWKS_PATH = "/.well-known/jwks.json"
 
@@ -417,8 +419,8 @@ def test_sec16_a_burst_of_random_kids_fetches_at_most_once_per_window(
         kid = secrets.token_hex(8)
         verdicts.add(verify_access_token(signed(lamba, key=attacker_key, kid=kid)).verdict)
         verdicts.add(verify_access_token(signed(lamba, kid=kid)).verdict)
-    # Never trusted locally; left to the API host (the key might be one published since).
-    assert verdicts == {Verdict.UNKNOWN}
+    # Not in a key set fetched at most one interval ago: never trusted, never sent upstream.
+    assert verdicts == {Verdict.INVALID}
     assert jwks_fetches(lamba) - before <= 1
 
 
@@ -526,3 +528,80 @@ def test_local_verification_can_be_turned_off(lamba: LambaEmulator, settings: An
     settings.LAMBA_VERIFY_JWT = False
     assert verify_access_token(signed(lamba)).verdict is Verdict.UNKNOWN
     assert jwks_fetches(lamba) == 0
+
+
+# --- limits that hold per process, whatever the shared cache does ------------------------------
+
+
+@pytest.fixture
+def cache_down(settings: Any) -> None:
+    """Every call to the cache django_lamba uses raises (``add`` then fails open)."""
+    settings.CACHES = {**settings.CACHES, "broken": BROKEN_CACHE}
+    settings.LAMBA_CACHE_ALIAS = "broken"
+
+
+def test_with_the_cache_down_forged_kids_cost_at_most_one_refetch(
+    lamba: LambaEmulator,
+    lamba_user: EmulatedUser,
+    attacker_key: rsa.RSAPrivateKey,
+    cache_down: None,
+) -> None:
+    assert verify_access_token(genuine_access_token(lamba, lamba_user)).verdict is Verdict.VALID
+    assert jwks_fetches(lamba) == 1
+    for _ in range(40):
+        forged = signed(lamba, key=attacker_key, kid=secrets.token_hex(8))
+        assert verify_access_token(forged).verdict is Verdict.INVALID
+    assert jwks_fetches(lamba) <= 2
+
+
+def test_with_the_cache_down_the_scheduled_fetch_is_limited_too(
+    lamba: LambaEmulator, cache_down: None
+) -> None:
+    lamba.inject_fault(JWKS_PATH, status=503, times=None)
+    for _ in range(20):
+        assert verify_access_token(signed(lamba)).verdict is Verdict.UNKNOWN
+    assert jwks_fetches(lamba) == 1 + lamba_settings.MAX_RETRIES
+
+
+def test_with_the_cache_down_the_process_keeps_its_own_key_set(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
+) -> None:
+    token = genuine_access_token(lamba, lamba_user)
+    start = time.time()
+    assert verify_access_token(token, now=start).verdict is Verdict.VALID
+    # Past the per-process copy's short life the shared cache is asked, and answers nothing.
+    assert verify_access_token(token, now=start + 120).verdict is Verdict.VALID
+    assert jwks_fetches(lamba) == 1
+
+
+def test_an_unknown_kid_is_remembered_until_the_next_interval(
+    lamba: LambaEmulator, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LAMBA_JWKS_MIN_REFETCH_INTERVAL = 60
+    start = time.time()
+    assert verify_access_token(signed(lamba), now=start).verdict is Verdict.VALID
+    forged = signed(lamba, kid="not-published-yet")
+    assert verify_access_token(forged, now=start + 1).verdict is Verdict.INVALID
+    assert jwks_fetches(lamba) == 2  # the one refetch of this interval
+    # Remembered: not even the shared cache is asked about it again within the interval.
+    real_cache = store.cache
+    asked: list[str] = []
+
+    def counting_cache() -> Any:
+        asked.append("cache")
+        return real_cache()
+
+    monkeypatch.setattr(store, "cache", counting_cache)
+    assert verify_access_token(forged, now=start + 2).verdict is Verdict.INVALID
+    assert asked == []
+    # One interval later the kid may have been published: one more refetch is allowed.
+    store.cache().delete(jwks._cache_key("refetch"))
+    assert verify_access_token(forged, now=start + 62).verdict is Verdict.INVALID
+    assert jwks_fetches(lamba) == 3
+
+
+def test_the_negative_kid_memory_is_bounded(lamba: LambaEmulator) -> None:
+    assert verify_access_token(signed(lamba)).verdict is Verdict.VALID
+    for index in range(jwks._UNKNOWN_KIDS_MAX + 50):
+        assert verify_access_token(signed(lamba, kid=f"kid-{index}")).verdict is Verdict.INVALID
+    assert len(jwks._unknown_kids) == jwks._UNKNOWN_KIDS_MAX

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -102,34 +103,30 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, ready_dir: Pat
     raise RuntimeError(f"gunicorn did not start {WORKERS} workers in {START_TIMEOUT:.0f}s")
 
 
-@pytest.fixture(scope="module")
-def gunicorn(
-    emulator: LambaEmulator, redis_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """Serve tests.multiproc_project with several sync workers sharing the Redis cache."""
+@contextmanager
+def serve(emulator: LambaEmulator, workdir: Path, extra_env: dict[str, str]) -> Iterator[Server]:
+    """Serve tests.multiproc_project with several sync workers; ``extra_env`` picks the cache."""
     if importlib.util.find_spec("gunicorn") is None:
         skip_or_fail("gunicorn is not installed (pip install 'django-lamba[test]')")
-    import redis
-
-    # A database of its own, emptied, so nothing another test cached can answer for us.
-    redis_url = redis_server.rsplit("/", 1)[0] + "/7"
-    redis.Redis.from_url(redis_url, socket_timeout=5).flushdb()
-    workdir = tmp_path_factory.mktemp("gunicorn")
     ready_dir = workdir / "ready"
     ready_dir.mkdir()
+    # The workers' host-local lock files and records: private to this server, never shared.
+    private_tmp = workdir / "tmp"
+    private_tmp.mkdir()
     log = workdir / "gunicorn.log"
     port = pick_free_port()
     env = {
         **os.environ,
         "PYTHONPATH": _pythonpath(),
+        "TMPDIR": str(private_tmp),
         "DJANGO_SETTINGS_MODULE": "tests.multiproc_project.settings",
-        "LAMBA_TEST_REDIS_URL": redis_url,
         "LAMBA_TEST_READY_DIR": str(ready_dir),
         "LAMBA_CUSTOMER_AUTH_BASE_URL": emulator.auth_url,
         "LAMBA_CUSTOMER_API_BASE_URL": emulator.api_url,
         "LAMBA_CUSTOMER_WORKSPACE_ID": emulator.workspace_id,
         "LAMBA_CUSTOMER_PROJECT_ID": emulator.project_id,
         "LAMBA_CUSTOMER_ENV": emulator.environment,
+        **extra_env,
     }
     command = [
         sys.executable,
@@ -170,6 +167,23 @@ def gunicorn(
         yield server
     finally:
         _stop_group(process)
+
+
+@pytest.fixture(scope="module")
+def gunicorn(
+    emulator: LambaEmulator, redis_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """Serve tests.multiproc_project with several sync workers sharing the Redis cache."""
+    if importlib.util.find_spec("gunicorn") is None:
+        skip_or_fail("gunicorn is not installed (pip install 'django-lamba[test]')")
+    import redis
+
+    # A database of its own, emptied, so nothing another test cached can answer for us.
+    redis_url = redis_server.rsplit("/", 1)[0] + "/7"
+    redis.Redis.from_url(redis_url, socket_timeout=5).flushdb()
+    workdir = tmp_path_factory.mktemp("gunicorn")
+    with serve(emulator, workdir, {"LAMBA_TEST_REDIS_URL": redis_url}) as server:
+        yield server
 
 
 def _get(url: str, access: str, refresh: str) -> Answer:

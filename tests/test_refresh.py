@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import store
+from django_lamba._internal import hostlock, store
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
-from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL
+from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL, _clear_django_cache
 from django_lamba.types import TokenSet
 from django_lamba.user import LambaUser
+from tests.broken_cache import BROKEN_CACHE
 
 REFRESH_PATH = "/v1/auth/refresh"
 THREADS = 20
@@ -143,7 +144,11 @@ def test_sec21_after_the_grace_window_the_old_refresh_token_is_a_reuse(
     tokens = expired_session(lamba)
     assert client_with_tokens(tokens).get("/whoami/").content == b"user@example.com"
     # What the grace window prevents: once it is gone, Lamba sees theft and ends the session.
-    store.cache().delete(f"lamba:rotated:{store.token_hash(tokens['refresh_token'])}")
+    rotated = store.token_hash(tokens["refresh_token"])
+    store.cache().delete(f"lamba:rotated:{rotated}")
+    folder = hostlock.directory()
+    assert folder is not None
+    (folder / f"{rotated}.rotated").unlink()
     late = client_with_tokens(tokens).get("/whoami/")
     assert late.content == b"anonymous"
     assert_cleared(late)
@@ -325,4 +330,81 @@ def test_sec07_cookies_from_a_refresh_that_lost_to_logout_sign_nobody_in(
     response = resurrected.get("/whoami/")
     assert response.content == b"anonymous"
     assert_cleared(response)
+    assert refreshes(lamba) == 0
+
+
+# --- the shared cache down: still one refresh per rotation -----------------------------------
+
+
+@pytest.fixture
+def cache_down(settings: Any) -> None:
+    """Every call to the cache django_lamba uses raises, as when Redis is down."""
+    settings.CACHES = {**settings.CACHES, "broken": BROKEN_CACHE}
+    settings.LAMBA_CACHE_ALIAS = "broken"
+
+
+def test_with_the_cache_down_concurrent_requests_still_refresh_once(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
+) -> None:
+    tokens = expired_session(lamba)
+    lamba.inject_fault(REFRESH_PATH, latency=0.3, times=1)
+    barrier = threading.Barrier(THREADS)
+
+    def one_request(_: int) -> Any:
+        client = client_with_tokens(tokens)
+        barrier.wait()
+        return client.get("/whoami/")
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        responses = list(pool.map(one_request, range(THREADS)))
+    assert [r.content for r in responses] == [b"user@example.com"] * THREADS
+    assert refreshes(lamba) == 1
+    assert lamba.revoked_sessions == []
+    assert len({tuple(sorted(set_cookies(r).items())) for r in responses}) == 1
+
+
+def test_with_the_cache_down_another_worker_finds_the_rotated_tokens(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
+) -> None:
+    tokens = expired_session(lamba)
+    first = client_with_tokens(tokens).get("/whoami/")
+    assert first.content == b"user@example.com"
+    # Another worker of this host: nothing of this process's memory, the cache still down.
+    _clear_django_cache()
+    late = client_with_tokens(tokens).get("/whoami/")
+    assert late.content == b"user@example.com"
+    assert set_cookies(late) == set_cookies(first)
+    assert refreshes(lamba) == 1
+    assert lamba.revoked_sessions == []
+
+
+def test_with_the_cache_down_a_refused_refresh_is_not_retried_by_the_next_request(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
+) -> None:
+    tokens = expired_session(lamba)
+    lamba.inject_fault(REFRESH_PATH, status=401, times=1)
+    assert client_with_tokens(tokens).get("/whoami/").content == b"anonymous"
+    assert client_with_tokens(tokens).get("/whoami/").content == b"anonymous"
+    assert refreshes(lamba) == 1
+
+
+def test_with_the_cache_down_an_outage_backs_off_for_every_request(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
+) -> None:
+    tokens = expired_session(lamba)
+    lamba.inject_fault(REFRESH_PATH, status=503, times=None)
+    for _ in range(3):
+        response = client_with_tokens(tokens).get("/whoami/")
+        assert response.content == b"anonymous"
+        assert set_cookies(response) == {}  # an outage signs nobody out
+    assert refreshes(lamba) == 1  # one attempt, then held back for every request
+
+
+def test_a_logout_during_a_cache_outage_discards_a_late_refresh(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
+) -> None:
+    tokens = expired_session(lamba)
+    client = client_with_tokens(tokens)
+    assert client.post("/auth/logout/").status_code == 302
+    assert client_with_tokens(tokens).get("/whoami/").content == b"anonymous"
     assert refreshes(lamba) == 0

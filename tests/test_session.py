@@ -13,6 +13,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
@@ -25,6 +26,7 @@ from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL, LAMBA_USER_PASSWORD
 from django_lamba.types import LambaContext
+from tests.broken_cache import BROKEN_CACHE
 from tests.urls import urlpatterns as base_urlpatterns
 
 pytestmark = pytest.mark.urls(__name__)
@@ -190,14 +192,14 @@ def test_context_ttl_never_outlives_the_token(
     assert cache._expire_info[ctx_key(longer["access_token"])] <= time.time() + 5
 
 
-def test_context_is_dropped_on_logout(lamba_client: Client) -> None:
+def test_context_is_replaced_by_a_signed_out_marker_on_logout(lamba_client: Client) -> None:
     access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
     assert lamba_client.get("/can-read/").content == b"yes"
     assert ctx_key(access) in cache_entries()
     authz = cache_key(f"lamba:authz:{store.token_hash(access)}")
     assert authz in cache_entries()
     assert lamba_client.post("/auth/logout/").status_code == 302
-    assert ctx_key(access) not in cache_entries()
+    assert store.lookup_context(store.token_hash(access)) == (None, True)
     assert authz not in cache_entries()
 
 
@@ -382,3 +384,127 @@ def test_the_expected_issuer_is_a_setting_matched_exactly(
     for other in (lamba.auth_url + "/", lamba.auth_url + "/v1", lamba.auth_url[:-1]):
         settings.LAMBA_JWT_ISSUER = other
         assert verify_access_token(access).verdict is Verdict.INVALID
+
+
+# --- forged tokens never become upstream traffic; logout ends the cookie here ----------------
+
+
+@pytest.fixture(params=["cache up", "cache down"])
+def cache_state(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Run with the LocMemCache, then with a cache whose every call raises (Redis down)."""
+    if request.param == "cache down":
+        settings.CACHES = {**settings.CACHES, "broken": BROKEN_CACHE}
+        settings.LAMBA_CACHE_ALIAS = "broken"
+    return str(request.param)
+
+
+def forgeries(lamba: LambaEmulator) -> dict[str, str]:
+    """Access tokens a client could make up, each failing local verification differently."""
+    signing = lamba._state.signing_key
+    now = int(time.time())
+    good = {"iss": lamba.auth_url, "sub": "usr_x", "sid": "ses_x", "iat": now, "exp": now + 300}
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    header = {"kid": signing.kid, "typ": "at+jwt"}
+    return {
+        "bad signature": jwt.encode(good, attacker, algorithm="RS256", headers=header),
+        "unknown kid": jwt.encode(good, attacker, algorithm="RS256", headers={"kid": "forged"}),
+        "hmac": jwt.encode(good, "s" * 64, algorithm="HS256", headers=header),
+        "wrong issuer": jwt.encode(
+            {**good, "iss": "https://evil.example"},
+            signing.private_key,
+            algorithm="RS256",
+            headers=header,
+        ),
+    }
+
+
+def test_forged_access_cookies_never_reach_lamba(lamba: LambaEmulator, cache_state: str) -> None:
+    lamba.reset_calls()
+    for name, forged in forgeries(lamba).items():
+        for _ in range(3):
+            client = Client()
+            client.cookies[lamba_settings.SESSION_COOKIE] = forged
+            assert client.get("/whoami/").content == b"anonymous", name
+        assert not store.is_vouched(store.token_hash(forged))
+    assert upstream(lamba) == []
+    assert lamba.call_count("GET", JWKS_PATH) <= 2  # the first fetch and one refetch
+
+
+def test_a_forged_access_cookie_with_a_genuine_refresh_cookie_refreshes_once(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_state: str
+) -> None:
+    tokens = scoped(lamba)
+    forged = forgeries(lamba)["bad signature"]
+    lamba.reset_calls()
+    client = client_with_tokens({**tokens, "access_token": forged})
+    response = client.get("/whoami/")
+    assert response.content == b"user@example.com"
+    assert upstream(lamba) == [REFRESH, CONTEXT]  # never a lookup of the forged token
+    assert not store.is_vouched(store.token_hash(forged))
+
+
+def test_a_genuine_token_this_server_did_not_receive_is_not_vouched_for(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any
+) -> None:
+    """Vouching comes only from Lamba's answers to us, never from what a client presents."""
+    settings.LAMBA_JWT_ISSUER = "https://id.example.invalid"  # every token fails locally
+    access = scoped(lamba)["access_token"]
+    lamba.reset_calls()
+    client = Client()
+    client.cookies[lamba_settings.SESSION_COOKIE] = access
+    assert client.get("/whoami/").content == b"anonymous"
+    assert upstream(lamba) == []
+    assert not store.is_vouched(store.token_hash(access))
+
+
+def test_an_opaque_token_lamba_refused_is_not_asked_about_again(
+    opaque: LambaEmulator, cache_state: str
+) -> None:
+    garbage = "opaque-garbage-" + "x" * 20
+    for _ in range(5):
+        client = Client()
+        client.cookies[lamba_settings.SESSION_COOKIE] = garbage
+        assert client.get("/whoami/").content == b"anonymous"
+    assert upstream(opaque) == [CONTEXT]
+
+
+def test_an_opaque_token_lamba_refused_is_remembered_in_the_shared_cache(
+    opaque: LambaEmulator,
+) -> None:
+    garbage = "opaque-garbage-" + "y" * 20
+    client = Client()
+    client.cookies[lamba_settings.SESSION_COOKIE] = garbage
+    assert client.get("/whoami/").content == b"anonymous"
+    store.clear_local_contexts()  # another worker: only the shared cache knows
+    assert client.get("/whoami/").content == b"anonymous"
+    assert upstream(opaque) == [CONTEXT]
+
+
+def test_a_replayed_access_cookie_is_anonymous_after_a_logout_lamba_did_not_confirm(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, cache_state: str
+) -> None:
+    tokens = scoped(lamba)
+    client = client_with_tokens(tokens)
+    assert client.get("/whoami/").content == b"user@example.com"
+    lamba.inject_fault("/v1/auth/logout", status=503, times=None)
+    assert client.post("/auth/logout/").status_code == 302
+    lamba.reset_calls()
+    replay = Client()
+    replay.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
+    assert replay.get("/whoami/").content == b"anonymous"
+    replay_both = client_with_tokens(tokens)
+    assert replay_both.get("/whoami/").content == b"anonymous"
+    assert upstream(lamba) == []
+    assert lamba.revoked_sessions == []  # Lamba never heard of the logout: we ended it here
+
+
+def test_a_logged_out_access_token_stays_ended_until_it_expires(
+    lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any
+) -> None:
+    settings.LAMBA_CONTEXT_CACHE_TTL = 5
+    tokens = scoped(lamba, access_token_ttl=3600)
+    client = client_with_tokens(tokens)
+    assert client.post("/auth/logout/").status_code == 302
+    cache: Any = caches[lamba_settings.CACHE_ALIAS]
+    expires = cache._expire_info[ctx_key(tokens["access_token"])]
+    assert expires > time.time() + 3000  # its own expiry, not the context TTL

@@ -2,10 +2,18 @@
 
 The key set lives in the shared cache (one fetch serves every worker) with a per-process copy in
 front of it. Fetches, including the first one and the refetch an unknown ``kid`` asks for, happen
-at most once per ``LAMBA_JWKS_MIN_REFETCH_INTERVAL`` across all workers, so neither a flood of
-forged key ids nor a JWKS outage becomes a flood of JWKS fetches. During an outage the cached set
-keeps verifying until ``LAMBA_JWKS_MAX_AGE``; after that nothing is verified locally (fail closed:
-the API host is asked instead).
+at most once per ``LAMBA_JWKS_MIN_REFETCH_INTERVAL`` in each process, and across every worker
+sharing a working cache. The per-process limit holds whatever the cache does (its ``add`` fails
+open during an outage), so neither a flood of forged key ids nor a JWKS outage becomes a flood of
+JWKS fetches. A key id still unknown after the (bounded) refetch is remembered negatively (per
+process, bounded, until the next fetch or for one interval) and the token is INVALID: a forged
+``kid`` never becomes a call to the API host. A key Lamba publishes later is found by the next
+refetch, at most one interval on; a token this server itself just received from Lamba is vouched
+for in the meantime (``session``).
+
+During an outage the cached set keeps verifying until ``LAMBA_JWKS_MAX_AGE``; after that, or when
+no key set could ever be fetched, nothing is verified locally (fail closed: the API host is asked
+instead, and no token is trusted on its looks).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -66,6 +75,11 @@ class _KeySet:
 
 _local_lock = threading.Lock()
 _local: dict[str, _KeySet] = {}
+#: When this process last tried each kind of fetch, per issuer: ``{(issuer, kind): time}``.
+_attempts: dict[tuple[str, str], float] = {}
+#: Key ids a refetch did not find, per issuer: ``{(issuer, kid): until}``; emptied by a fetch.
+_unknown_kids: OrderedDict[tuple[str, str], float] = OrderedDict()
+_UNKNOWN_KIDS_MAX = 1024
 
 
 def _b64json(segment: str) -> Any:
@@ -136,6 +150,20 @@ def _fetch(now: float) -> _KeySet | None:
     return _KeySet(_parse_keys(document), now, now)
 
 
+def _may_fetch(kind: str, now: float) -> bool:
+    """Whether this process may fetch (``kind``: scheduled or unknown-kid) now; notes the try."""
+    interval = lamba_settings.JWKS_MIN_REFETCH_INTERVAL
+    key = (lamba_settings.AUTH_BASE_URL, kind)
+    with _local_lock:
+        last = _attempts.get(key)
+        if last is not None and 0 <= now - last < interval:
+            return False
+        _attempts[key] = now
+    # Across the workers sharing the cache too (this ``add`` answers True when the cache fails).
+    marker = _cache_key(kind)
+    return store.cache().add(marker, 1, timeout=max(1, int(interval)))
+
+
 def _load(now: float, *, force: bool = False) -> _KeySet | None:
     """Return the freshest usable key set, fetching it when stale (or when ``force``)."""
     issuer = lamba_settings.AUTH_BASE_URL
@@ -150,31 +178,46 @@ def _load(now: float, *, force: bool = False) -> _KeySet | None:
             keyset = _KeySet(local.keys, fetched_at, now)
         else:
             keyset = _KeySet(_parse_keys(cached.get("doc")), fetched_at, now)
+    if local and (keyset is None or keyset.fetched_at < local.fetched_at):
+        # The shared cache lost it, is down or holds an older set: our own copy still counts.
+        keyset = _KeySet(local.keys, local.fetched_at, now)
     stale = keyset is None or now - keyset.fetched_at >= lamba_settings.JWKS_CACHE_TTL
-    if force or stale:
-        # At most one scheduled fetch and one unknown-kid refetch per interval across every
-        # worker sharing the cache: an outage or a forged-kid flood costs one JWKS request per
-        # interval, not one per hit.
-        interval = max(1, int(lamba_settings.JWKS_MIN_REFETCH_INTERVAL))
-        marker = _cache_key("refetch" if force else "fetch")
-        if store.cache().add(marker, 1, timeout=interval):
-            fresh = _fetch(now)
-            if fresh is not None:
-                keyset = fresh
+    if (force or stale) and _may_fetch("refetch" if force else "fetch", now):
+        fresh = _fetch(now)
+        if fresh is not None:
+            keyset = fresh
     if keyset is not None and now - keyset.fetched_at >= lamba_settings.JWKS_MAX_AGE:
         keyset = None  # Too old to trust: fail closed.
     with _local_lock:
         if keyset is not None:
+            if local is None or keyset.fetched_at != local.fetched_at:
+                _unknown_kids.clear()  # a new set: any kid may be in it
             _local[issuer] = keyset
         else:
             _local.pop(issuer, None)
     return keyset
 
 
+def _is_known_unknown(kid: str, now: float) -> bool:
+    until = _unknown_kids.get((lamba_settings.AUTH_BASE_URL, kid))
+    return until is not None and now < until
+
+
+def _remember_unknown(kid: str, now: float) -> None:
+    with _local_lock:
+        key = (lamba_settings.AUTH_BASE_URL, kid)
+        _unknown_kids[key] = now + max(1.0, lamba_settings.JWKS_MIN_REFETCH_INTERVAL)
+        _unknown_kids.move_to_end(key)
+        while len(_unknown_kids) > _UNKNOWN_KIDS_MAX:
+            _unknown_kids.popitem(last=False)
+
+
 def clear_local_keys() -> None:
-    """Forget the per-process key copies (tests, or after changing the auth host)."""
+    """Forget the per-process key copies and fetch limits (tests, or after changing the host)."""
     with _local_lock:
         _local.clear()
+        _attempts.clear()
+        _unknown_kids.clear()
 
 
 def verify_access_token(token: str, *, now: float | None = None) -> Verification:
@@ -212,14 +255,17 @@ def verify_access_token(token: str, *, now: float | None = None) -> Verification
         return Verification(Verdict.INVALID, reason="kid is not a string")
     moment = time.time() if now is None else now
     keyset = _load(moment)
-    if keyset is not None and kid not in keyset.keys:
+    if keyset is not None and kid not in keyset.keys and not _is_known_unknown(kid, moment):
         keyset = _load(moment, force=True) or keyset
-    if keyset is None:
+        if kid not in keyset.keys:
+            _remember_unknown(kid, moment)
+    if keyset is None or not keyset.keys:
         return Verification(Verdict.UNKNOWN, reason="no usable JWKS")
     key = keyset.keys.get(kid)
     if key is None:
-        # Maybe a key published since our last (rate-limited) fetch: let the API host decide.
-        return Verification(Verdict.UNKNOWN, reason="unknown kid")
+        # Not in a key set fetched at most one interval ago: forged, or published since (then
+        # the next refetch finds it). Never worth a call to the API host.
+        return Verification(Verdict.INVALID, reason="unknown kid")
     return _decode(token, key, alg, moment)
 
 

@@ -1,10 +1,17 @@
 """One refresh per rotation, across threads and processes.
 
 Lamba rotates refresh tokens and treats a reused one as theft, so two requests refreshing the same
-session at once would sign the customer out. Here the first request to take a lock in the shared
-cache calls ``/v1/auth/refresh``; the others wait for its result and reuse it. The result stays
-readable (sealed) for a short grace window, so a request that still carries the old refresh token
-is served the same rotated tokens instead of being treated as a reuse.
+session at once would sign the customer out. Here the first request to take two locks calls
+``/v1/auth/refresh``; the others wait for its result and reuse it. The result stays readable
+(sealed) for a short grace window, so a request that still carries the old refresh token is served
+the same rotated tokens instead of being treated as a reuse.
+
+The first lock is host-local (``hostlock``: a lock file per refresh token) and is always taken:
+the shared cache's lock fails open when the cache is down, and a per-process cache never fails
+yet coordinates nothing, so the cache alone cannot be trusted to make a refresh single-flight.
+The second is the shared cache's, for the workers of other hosts. The result, the markers and
+the back-offs are written both to the shared cache and to sealed host-local records before the
+locks are released, so a request waiting in another worker of this host finds them either way.
 
 Only a definitive answer (401, or ``invalid_grant``) ends a session. A timeout, 5xx or 429 keeps
 it, and the refresh token is left alone for a short back-off (``Retry-After`` when given), so an
@@ -15,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 
 from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import TokenSet, mask
-from . import store
+from . import hostlock, store
 from .jwks import unverified_expiry
 
 logger = logging.getLogger("django_lamba.refresh")
@@ -48,11 +56,12 @@ def refresh_once(refresh_token: str) -> TokenSet:
         if store.is_marked("failed", refresh_token):
             raise LambaUnauthorized(error_code="refresh_failed")
         _raise_if_backing_off(refresh_token)
-        if store.acquire_lock(refresh_token):
-            try:
-                return _refresh_holding_lock(refresh_token)
-            finally:
-                store.release_lock(refresh_token)
+        with hostlock.try_lock(store.token_hash(refresh_token)) as held_here:
+            if held_here and store.acquire_lock(refresh_token):
+                try:
+                    return _refresh_holding_lock(refresh_token)
+                finally:
+                    store.release_lock(refresh_token)
         if time.monotonic() >= deadline:
             logger.warning("Gave up waiting for a concurrent refresh of %s", mask(refresh_token))
             raise LambaUnavailable("A concurrent session refresh did not finish in time.")
@@ -69,10 +78,13 @@ def _raise_if_backing_off(refresh_token: str) -> None:
 
 
 def _refresh_holding_lock(refresh_token: str) -> TokenSet:
-    # Another worker may have finished between our look and our lock.
+    # Another worker may have finished (or failed, or backed off) between our look and our lock.
     rotated = store.get_rotated(refresh_token)
     if rotated is not None:
         return _unless_logged_out(refresh_token, rotated)
+    if store.is_marked("failed", refresh_token):
+        raise LambaUnauthorized(error_code="refresh_failed")
+    _raise_if_backing_off(refresh_token)
     try:
         tokens = get_client().refresh(refresh_token)
     except LambaUnauthorized:
@@ -104,13 +116,19 @@ def _unless_logged_out(refresh_token: str, tokens: TokenSet) -> TokenSet:
     return tokens
 
 
-def note_logout(*refresh_tokens: str | None) -> None:
-    """Record that these refresh tokens were signed out, so late refreshes are discarded.
+def note_logout(*refresh_tokens: str | None, access_tokens: Iterable[str | None] = ()) -> None:
+    """Record that these tokens were signed out, whatever Lamba answers to the logout.
 
-    A refresh that already finished (its response may still be on its way to the browser, and
-    land after the logout's) is ended too: its refresh token is marked and its access token is
-    remembered as signed out, so those cookies sign nobody back in.
+    The access tokens are remembered as signed out until they expire (in the shared cache and in
+    this process), so a replayed cookie is anonymous at once even if Lamba's revoke failed. The
+    refresh tokens are marked, so late refreshes are discarded. A refresh that already finished
+    (its response may still be on its way to the browser, and land after the logout's) is ended
+    too: its refresh token is marked and its access token ended, so those cookies sign nobody
+    back in.
     """
+    for access in access_tokens:
+        if access:
+            store.end_access_token(store.token_hash(access), unverified_expiry(access))
     window = lamba_settings.REFRESH_GRACE + lamba_settings.REFRESH_LOCK_TIMEOUT
     for token in refresh_tokens:
         if not token:

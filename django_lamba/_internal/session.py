@@ -1,10 +1,20 @@
 """From cookies to ``request.user``: verify, use the cache, refresh at most once.
 
 A warm request (valid JWT, context in the cache) makes no network call. An expired JWT is
-refreshed before any call to the API host; a token that fails local verification is never
-trusted, and one that cannot be checked locally (opaque, unknown key, no JWKS) is looked up at the
-API host. A 401 from the API host refreshes once and retries once; a second 401 signs the customer
-out. Outages never sign anyone out, and a 429 holds that token's lookups back for ``Retry-After``.
+refreshed before any call to the API host. A JWT that fails local verification (bad signature,
+wrong ``alg`` or issuer, a ``kid`` unknown after the bounded JWKS refetch) is never trusted and
+never sent upstream: no context lookup is made for it; only a refresh cookie sent alongside it may
+still refresh the session, since that is the customer's own credential and Lamba judges it. The
+one exception is a token this server itself just received from Lamba (``note_issued`` after a
+sign-in, or a refresh's answer) that our checks disagree with (a configuration mismatch): it is
+vouched for and left to the API host. Vouching is keyed by the token's hash and only ever set
+from Lamba's own answers, so a client cannot present its way into it.
+
+A token that cannot be checked locally (opaque, or no usable JWKS at all) is looked up at the API
+host; a 401 there is remembered (per process and in the cache, for ``LAMBA_CONTEXT_CACHE_TTL``) so
+the same garbage is not asked about again. A 401 from the API host refreshes once and retries
+once; a second 401 signs the customer out. Outages never sign anyone out, and a 429 holds that
+token's lookups back for ``Retry-After``.
 
 A session is signed in only in a Project this site serves (``binding``): a token whose claims
 name another scope is refused before any network call, and every context (cached or fetched, for
@@ -312,11 +322,15 @@ def _fetch_context(access: str, expires_at: float | None) -> LambaContext | None
 
 
 def _fetch_context_now(access: str, expires_at: float | None) -> LambaContext | None:
-    """Return ``/v1/me/context`` for ``access`` and cache it; ``None`` on a 401."""
+    """Return ``/v1/me/context`` for ``access`` and cache it; ``None`` on a 401 (now or lately)."""
+    access_hash = store.token_hash(access)
+    if store.is_rejected(access_hash):
+        return None
     _raise_if_held(access)
     try:
         context = get_client().get_context(access)
     except LambaUnauthorized:
+        store.note_rejected(access_hash)
         return None
     except LambaRateLimited as exc:
         _hold_on_rate_limit(access, exc)
@@ -324,7 +338,7 @@ def _fetch_context_now(access: str, expires_at: float | None) -> LambaContext | 
     if expires_at is None:
         # The API host accepted this token, so the expiry it claims is genuine.
         expires_at = unverified_expiry(access)
-    store.set_context(store.token_hash(access), context, expires_at)
+    store.set_context(access_hash, context, expires_at)
     return context
 
 

@@ -3,6 +3,11 @@
 Keys carry a hash of the token, never the token. The only tokens ever written to the cache are a
 just-rotated token set kept for the refresh grace window, and they are sealed with a key derived
 from the refresh token they replace: only a request that holds that refresh token can read them.
+
+The shared cache can fail (an outage reads as a miss) or be process-local, so what must hold
+whatever the cache does is also kept closer: what a refresh token was rotated into, its markers
+and back-offs in sealed host-local records (``hostlock``), shared by the workers of one host; and
+signed-out, rejected and vouched-for access tokens in this process's memory (bounded).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from django.core.cache import BaseCache, caches
 
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext, TokenSet
+from . import hostlock
 
 logger = logging.getLogger("django_lamba.cache")
 
@@ -135,13 +141,53 @@ def _forget_local(access_hash: str) -> None:
 
 
 def clear_local_contexts() -> None:
-    """Forget this process's recent contexts (tests)."""
+    """Forget this process's recent contexts and token verdicts (tests)."""
     with _local_lock:
         _local.clear()
+    for memory in (_ended, _rejected, _vouched):
+        memory.clear()
+
+
+class _Memory:
+    """Token hashes this process remembers until a deadline (wall clock), oldest dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def add(self, access_hash: str, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._until[access_hash] = time.time() + seconds
+            self._until.move_to_end(access_hash)
+            while len(self._until) > self._size:
+                self._until.popitem(last=False)
+
+    def __contains__(self, access_hash: object) -> bool:
+        until = self._until.get(access_hash) if isinstance(access_hash, str) else None
+        return until is not None and until > time.time()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+#: Access tokens signed out here, so a replayed cookie is anonymous even with the cache down.
+_ended = _Memory(16384)
+#: Access tokens the API host answered 401 for: not asked about again for a while.
+_rejected = _Memory(4096)
+#: Access tokens Lamba issued to this server although they fail local verification.
+_vouched = _Memory(1024)
+#: The longest a signed-out token whose expiry is unknown (opaque) is remembered.
+ENDED_MAX_TTL = 86400.0
 
 
 def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
     """Return ``(cached context or None, whether this access token was signed out)``."""
+    if access_hash in _ended:
+        return None, True
     local = _local.get(access_hash)
     if local is not None and local[0] > time.monotonic():
         return local[2], False
@@ -158,11 +204,35 @@ def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
 
 
 def end_access_token(access_hash: str, expires_at: float | None) -> None:
-    """Remember until it expires that an access token was signed out (a late refresh's result)."""
+    """Remember until it expires that an access token was signed out, here and in the cache.
+
+    Whatever Lamba answered: a replayed cookie is then anonymous at once, in this process even
+    when the shared cache is down. The expiry is the one the token claims (only ever used to keep
+    this marker long enough); a token without one is remembered for ``ENDED_MAX_TTL``.
+    """
+    remaining = ENDED_MAX_TTL if expires_at is None else expires_at - time.time()
+    seconds = max(1, int(min(remaining, ENDED_MAX_TTL) + lamba_settings.JWT_LEEWAY + 0.999))
+    _ended.add(access_hash, seconds)
     _forget_local(access_hash)
     cache().delete(f"lamba:authz:{access_hash}")
-    timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL) + int(lamba_settings.JWT_LEEWAY)
-    cache().set(f"lamba:ctx:{access_hash}", _ENDED, timeout=max(1, timeout))
+    cache().set(f"lamba:ctx:{access_hash}", _ENDED, timeout=seconds)
+
+
+def note_rejected(access_hash: str) -> None:
+    """Remember that the API host answered 401 for this access token (here and in the cache)."""
+    seconds = max(1, int(lamba_settings.CONTEXT_CACHE_TTL))
+    _rejected.add(access_hash, seconds)
+    cache().set(f"lamba:rejected:{access_hash}", 1, timeout=seconds)
+
+
+def is_rejected(access_hash: str) -> bool:
+    """Whether the API host recently answered 401 for this access token."""
+    if access_hash in _rejected:
+        return True
+    if cache().get(f"lamba:rejected:{access_hash}"):
+        _rejected.add(access_hash, lamba_settings.CONTEXT_CACHE_TTL)
+        return True
+    return False
 
 
 def set_context(access_hash: str, context: LambaContext, expires_at: float | None) -> None:
@@ -233,17 +303,27 @@ def put_rotated(refresh_token: str, tokens: TokenSet) -> None:
     sealed = nonce + AESGCM(_seal_key(refresh_token)).encrypt(nonce, plain, None)
     grace = max(1, int(lamba_settings.REFRESH_GRACE))
     cache().set(f"lamba:rotated:{token_hash(refresh_token)}", sealed, timeout=grace)
+    # The workers of this host must find it even when the shared cache is down.
+    hostlock.put_record(
+        token_hash(refresh_token), "rotated", _seal_key(refresh_token), tokens.to_dict(), grace
+    )
 
 
 def get_rotated(refresh_token: str) -> TokenSet | None:
+    """Return what ``refresh_token`` was rotated into during the grace window, if anything."""
+    raw: Any = None
     sealed = cache().get(f"lamba:rotated:{token_hash(refresh_token)}")
-    if not isinstance(sealed, bytes) or len(sealed) < 13:
+    if isinstance(sealed, bytes) and len(sealed) >= 13:
+        try:
+            plain = AESGCM(_seal_key(refresh_token)).decrypt(sealed[:12], sealed[12:], None)
+            raw = json.loads(plain)
+        except InvalidTag:
+            raw = None
+    if raw is None:
+        raw = hostlock.get_record(token_hash(refresh_token), "rotated", _seal_key(refresh_token))
+    if not isinstance(raw, dict):
         return None
-    try:
-        plain = AESGCM(_seal_key(refresh_token)).decrypt(sealed[:12], sealed[12:], None)
-    except InvalidTag:
-        return None
-    tokens = TokenSet.from_json(json.loads(plain))
+    tokens = TokenSet.from_json(raw)
     if tokens.refresh_token_expires_at and tokens.refresh_token_expires_at < datetime.now(
         timezone.utc
     ):
@@ -253,22 +333,32 @@ def get_rotated(refresh_token: str) -> TokenSet | None:
 
 def mark(kind: str, refresh_token: str, timeout: float) -> None:
     """Set a short-lived marker (``failed``, ``logged_out``) about a refresh token."""
-    cache().set(f"lamba:{kind}:{token_hash(refresh_token)}", 1, timeout=max(1, int(timeout)))
+    seconds = max(1, int(timeout))
+    cache().set(f"lamba:{kind}:{token_hash(refresh_token)}", 1, timeout=seconds)
+    hostlock.put_record(token_hash(refresh_token), kind, _seal_key(refresh_token), 1, seconds)
 
 
 def is_marked(kind: str, refresh_token: str) -> bool:
-    return bool(cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"))
+    if cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"):
+        return True
+    record = hostlock.get_record(token_hash(refresh_token), kind, _seal_key(refresh_token))
+    return bool(record == 1)
 
 
 def vouch(access_hash: str, expires_at: float | None) -> None:
-    """Remember that Lamba itself issued this token although it fails local verification."""
+    """Remember that Lamba itself issued this token although it fails local verification.
+
+    Only ever called with a token this server just received from Lamba (a sign-in's or a
+    refresh's answer), never with one a client presented.
+    """
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
     if timeout > 0:
+        _vouched.add(access_hash, timeout)
         cache().set(f"lamba:vouched:{access_hash}", 1, timeout=timeout)
 
 
 def is_vouched(access_hash: str) -> bool:
-    return bool(cache().get(f"lamba:vouched:{access_hash}"))
+    return access_hash in _vouched or bool(cache().get(f"lamba:vouched:{access_hash}"))
 
 
 def hold(kind: str, token: str, seconds: float) -> None:
@@ -276,11 +366,14 @@ def hold(kind: str, token: str, seconds: float) -> None:
     if seconds > 0:
         until = time.time() + seconds
         cache().set(f"lamba:hold:{kind}:{token_hash(token)}", until, timeout=int(seconds + 1.999))
+        hostlock.put_record(token_hash(token), f"hold-{kind}", _seal_key(token), until, seconds)
 
 
 def held(kind: str, token: str) -> float:
     """Return how many seconds remain of a back-off set with :func:`hold` (0 if none)."""
     until = cache().get(f"lamba:hold:{kind}:{token_hash(token)}")
+    if not isinstance(until, (int, float)):
+        until = hostlock.get_record(token_hash(token), f"hold-{kind}", _seal_key(token))
     if not isinstance(until, (int, float)):
         return 0.0
     return max(0.0, float(until) - time.time())

@@ -1,6 +1,7 @@
 """Settings for gunicorn workers that share state only through Redis.
 
-The test passes everything through the environment: ``LAMBA_TEST_REDIS_URL`` for the cache and
+The test passes everything through the environment: ``LAMBA_TEST_REDIS_URL`` for the cache (or
+``LAMBA_TEST_CACHE=broken`` for one whose every call raises) and
 the ``LAMBA_*`` variables (which ``django_lamba.conf`` reads when a setting is absent) for the
 emulator's hosts and scope.
 """
@@ -42,15 +43,22 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memor
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 _REDIS_URL = os.environ.get("LAMBA_TEST_REDIS_URL", "")
-if not _REDIS_URL:
-    raise ImproperlyConfigured("Set LAMBA_TEST_REDIS_URL to the Redis server the workers share.")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": _REDIS_URL,
-        "KEY_PREFIX": "multiproc",
-    },
-}
+if os.environ.get("LAMBA_TEST_CACHE") == "broken":
+    # Every cache call raises, as with Redis down or its client library missing.
+    CACHES = {"default": {"BACKEND": "tests.broken_cache.BrokenCache"}}
+elif _REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _REDIS_URL,
+            "KEY_PREFIX": "multiproc",
+        },
+    }
+else:
+    raise ImproperlyConfigured(
+        "Set LAMBA_TEST_REDIS_URL to the Redis server the workers share "
+        "(or LAMBA_TEST_CACHE=broken to run them with a cache that always fails)."
+    )
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -61,4 +69,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     # Warnings and errors land in gunicorn's captured stderr, which the test prints on failure.
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # With the broken cache every request would log its failed cache calls.
+    "loggers": {
+        "django_lamba.cache": {
+            "level": "ERROR" if os.environ.get("LAMBA_TEST_CACHE") == "broken" else "WARNING"
+        }
+    },
 }
