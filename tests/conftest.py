@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -87,7 +88,8 @@ def _redis_answers(port: int) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_redis(process: subprocess.Popen[bytes]) -> None:
+    """Stop a ``redis-server`` started by ``start_redis`` (kill it if it will not stop)."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -97,18 +99,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Run a throwaway ``redis-server`` on loopback; yield its ``redis://127.0.0.1:PORT/0`` URL."""
+def start_redis(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``redis-server`` on loopback (on ``port``, or a free one); wait until it answers.
+
+    Another process may take a free port between picking and binding it, so a few are tried.
+    """
     executable = shutil.which("redis-server")
     if executable is None:
         skip_or_fail("redis-server is not on PATH (Debian: apt-get install redis-server)")
-    workdir = tmp_path_factory.mktemp("redis")
     log = workdir / "redis.log"
-    # Another process may take the port between picking and binding it: try a few.
-    for _attempt in range(3):
-        port = pick_free_port()
-        command = [executable, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir)]
+    for _attempt in range(1 if port else 3):
+        chosen = port or pick_free_port()
+        command = [executable, "--bind", "127.0.0.1", "--port", str(chosen), "--dir", str(workdir)]
         command += ["--save", "", "--appendonly", "no", "--logfile", str(log), "--daemonize", "no"]
         process = subprocess.Popen(
             command,
@@ -118,13 +120,19 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         deadline = time.monotonic() + REDIS_START_TIMEOUT
         while process.poll() is None and time.monotonic() < deadline:
-            if _redis_answers(port):
-                try:
-                    yield f"redis://127.0.0.1:{port}/0"
-                finally:
-                    _stop(process)
-                return
+            if _redis_answers(chosen):
+                return process, chosen
             time.sleep(0.05)
-        _stop(process)
+        stop_redis(process)
     details = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
     pytest.fail(f"redis-server did not answer PING on 127.0.0.1:\n{details}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Run a throwaway ``redis-server`` on loopback; yield its ``redis://127.0.0.1:PORT/0`` URL."""
+    process, port = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_redis(process)
