@@ -8,30 +8,40 @@ against the emulator's drip-fed answers, over real sockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
 import random
 import re
+import socket
+import ssl
 import sys
+import threading
 import time
 import types
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 import responses
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from responses import matchers
 
 from django_lamba import client as client_module
-from django_lamba._internal import correlation
+from django_lamba._internal import correlation, transport
 from django_lamba.client import MAX_RETRIES_CEILING, LambaClient, get_client, parse_retry_after
 from django_lamba.exceptions import (
     MAX_RETRY_AFTER,
@@ -1846,3 +1856,75 @@ def test_chaos_answers_from_the_emulator_are_lamba_errors(
     lamba.clear_faults()
     lamba.inject_html_error("/v1/me/context", times=1)
     assert get_client().get_context(token).user.email == "drip@example.com"  # the retry won
+
+
+@pytest.fixture
+def dripping_tls_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A one-connection HTTPS server that drips its head (~9 s) a byte every 0.1 s; (url, CA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(4096)
+                answer = (
+                    b"HTTP/1.1 200 OK\r\nX-Pad: " + b"-" * 50 + b"\r\nContent-Length: 2\r\n\r\n{}"
+                )
+                for byte in answer:
+                    if stop.wait(0.1):
+                        return
+                    tls.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}", str(cert_file)
+    stop.set()
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_a_drip_over_tls_ends_at_the_total_timeout(
+    dripping_tls_server: tuple[str, str], settings: Any
+) -> None:
+    url, ca_file = dripping_tls_server
+    settings.LAMBA_READ_TIMEOUT = 0.5
+    settings.LAMBA_TOTAL_TIMEOUT = 1
+    session = requests.Session()
+    session.mount("https://", transport.DeadlineAdapter(max_retries=0))
+    session.verify = ca_file
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+    client = LambaClient(auth_base_url=url, api_base_url=url, session=session)
+    started = time.monotonic()
+    with pytest.raises(LambaUnavailable, match="in time"):
+        client.get_context(ACCESS)
+    assert time.monotonic() - started < 4  # the dripped head alone would take ~9 s
