@@ -1,10 +1,12 @@
 """The one place that speaks HTTP to Lamba.
 
 Views, middleware and decorators call :func:`get_client`; nothing else builds Lamba URLs or parses
-ProblemDetails. Every call has connect and read timeouts and an ``X-Correlation-Id``; none ever
-sends the console-only scope headers. Every failure becomes a :class:`LambaError` subclass: a
-timeout, a connection error, a 5xx or a body that is not a Lamba problem is
-:class:`LambaUnavailable`. Only idempotent calls are retried (see :meth:`LambaClient.request`).
+ProblemDetails. Every call has connect and read timeouts, a deadline (``LAMBA_TOTAL_TIMEOUT``,
+retries included, however slowly the answer trickles in) and an ``X-Correlation-Id``; none ever
+sends the console-only scope headers. Bodies are read up to ``MAX_RESPONSE_BYTES``, decompressed
+included. Every failure becomes a :class:`LambaError` subclass: a timeout, a connection error, a
+5xx, or a body that is too large, too deep or not a Lamba problem is :class:`LambaUnavailable`.
+Only idempotent calls are retried (see :meth:`LambaClient.request`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from urllib.parse import urlsplit
 
 import requests
 from asgiref.sync import sync_to_async
-from requests.adapters import HTTPAdapter
 
-from ._internal import breaker, correlation
+from ._internal import breaker, correlation, transport
+from ._internal.transport import MAX_JSON_DEPTH, MAX_RESPONSE_BYTES
 from .conf import lamba_settings
 from .exceptions import (
     MAX_RETRY_AFTER,
@@ -55,8 +57,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_RETRIES_CEILING = 3
 #: The most random extra wait, in seconds, added to a 429's ``Retry-After``.
 RATE_LIMIT_JITTER = 1.0
-#: The default wall-clock budget of one call, retries and waits included, in seconds.
-CALL_BUDGET = 10.0
+#: The longest lifetime believed of a management token, in seconds (a year).
+MAX_TOKEN_LIFETIME = 366 * 86400.0
 #: Keys only an error body from Lamba (ProblemDetails, the bare 402, an OAuth error) carries.
 _PROBLEM_KEYS = frozenset({"errorCode", "error", "type", "title", "status", "detail", "traceId"})
 
@@ -73,7 +75,9 @@ def _pooled_session() -> requests.Session:
             session = _sessions.get(pid)
             if session is None:
                 session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+                adapter = transport.DeadlineAdapter(
+                    pool_connections=4, pool_maxsize=32, max_retries=0
+                )
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.trust_env = False
@@ -127,18 +131,18 @@ def _text(value: object, limit: int = 200) -> str:
     return value if len(value) <= limit and value.isprintable() else ""
 
 
-def _read_json(response: requests.Response) -> Any:
+def _read_json(body: bytes) -> Any:
     """Return the body as JSON whatever the content type says; ``_NO_CONTENT`` if it is not."""
     try:
-        return response.json()
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        return transport.parse_json(body)
+    except ValueError:  # not JSON, not UTF-8, or nested deeper than MAX_JSON_DEPTH
         return _NO_CONTENT
 
 
-def _error_from_response(response: requests.Response) -> LambaError:
+def _error_from_response(response: requests.Response, content: bytes) -> LambaError:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     status = response.status_code
-    body = _read_json(response)
+    body = _read_json(content)
     # A problem is recognised by its body, not its content type: Lamba serves some as
     # application/json, some as application/problem+json.
     if not isinstance(body, dict) or not _PROBLEM_KEYS.intersection(body):
@@ -178,6 +182,29 @@ def _error_from_response(response: requests.Response) -> LambaError:
     )
 
 
+def _build(build: Callable[[Any], T], body: Any) -> T:
+    """Turn a parsed body into a typed answer; values past what any type holds are an outage.
+
+    The builders tolerate missing and mistyped fields; this also catches what they cannot
+    foresee (an ``expires_in`` of 1e308 overflows a ``timedelta``), so upstream data only ever
+    raises a :class:`LambaError`.
+    """
+    try:
+        return build(body)
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        logger.warning("Lamba answered values that do not fit: %s", type(exc).__name__)
+        raise LambaUnavailable("Lamba answered with values that do not fit.") from None
+
+
+def _lifetime(value: object, default: float = 300.0) -> float:
+    """Return a lifetime in seconds from ``expires_in``, within ``[0, MAX_TOKEN_LIFETIME]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    if value > MAX_TOKEN_LIFETIME:  # compared before float(): 10**400 does not fit a float
+        return MAX_TOKEN_LIFETIME
+    return max(float(value), 0.0)
+
+
 def _log_error(method: str, path: str, status: int, error: LambaError, elapsed_ms: float) -> None:
     """Log an error answer for the operator: always errorCode and traceId, never a token."""
     facts = ""
@@ -215,7 +242,10 @@ def _max_retry_wait() -> float:
 class LambaClient:
     """A client for Lamba's auth host and API host.
 
-    Base URLs default to the settings, read on each call so ``override_settings`` works.
+    Base URLs default to the settings, read on each call so ``override_settings`` works. The
+    shared pooled session cuts every socket read to the call's deadline; a ``session`` passed in
+    is checked against the deadline only between body reads, unless its adapter is a
+    ``django_lamba._internal.transport.DeadlineAdapter``.
     """
 
     def __init__(
@@ -224,12 +254,13 @@ class LambaClient:
         auth_base_url: str | None = None,
         api_base_url: str | None = None,
         session: requests.Session | None = None,
-        call_budget: float = CALL_BUDGET,
+        call_budget: float | None = None,
     ) -> None:
         self._auth_base_url = auth_base_url
         self._api_base_url = api_base_url
         self._session = session
-        #: Seconds one call may take, retries and their waits included.
+        #: Seconds one call may take, retries and their waits included (``None``: the
+        #: ``LAMBA_TOTAL_TIMEOUT`` setting, read on each call).
         self.call_budget = call_budget
 
     @property
@@ -255,12 +286,22 @@ class LambaClient:
     ) -> Any:
         """Send one call and return the parsed JSON body (``None`` for an empty answer).
 
+        The whole call, retries and waits included, ends by its deadline
+        (``LAMBA_TOTAL_TIMEOUT``, or ``call_budget``): connecting, waiting for headers and
+        reading the body are each cut to the time left, and when none is left the connection is
+        closed and :class:`LambaUnavailable` raised. A body over ``MAX_RESPONSE_BYTES`` (after
+        decompression) or nested deeper than ``MAX_JSON_DEPTH`` is :class:`LambaUnavailable`.
+
         Only idempotent calls (GET, HEAD, OPTIONS, or ``idempotent=True``) are retried: after a
         connection error, a 5xx, or a 429 (waiting its ``Retry-After`` plus jitter), at most
         ``MAX_RETRIES_CEILING`` times, and never when the wait would pass
-        ``LAMBA_MAX_RETRY_WAIT`` or the call's budget. Anything else raises at once.
+        ``LAMBA_MAX_RETRY_WAIT`` or the deadline. Anything else raises at once.
         """
-        headers = {"Accept": "application/json", "X-Correlation-Id": correlation.current()}
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": transport.ACCEPT_ENCODING,
+            "X-Correlation-Id": correlation.current(),
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if idempotent is None:
@@ -268,30 +309,46 @@ class LambaClient:
         retries = min(max(0, lamba_settings.MAX_RETRIES), MAX_RETRIES_CEILING) if idempotent else 0
         attempts = 1 + retries
         session = self._session or _pooled_session()
-        timeout = (lamba_settings.CONNECT_TIMEOUT, lamba_settings.READ_TIMEOUT)
+        connect_timeout = lamba_settings.CONNECT_TIMEOUT
+        read_timeout = lamba_settings.READ_TIMEOUT
+        budget = lamba_settings.TOTAL_TIMEOUT if self.call_budget is None else self.call_budget
+        deadline = transport.Deadline(budget, read_timeout, time.monotonic)
         path = url.split("?", 1)[0]
         parts = urlsplit(url)
         host = f"{parts.scheme}://{parts.netloc}"
-        deadline = time.monotonic() + self.call_budget
         for attempt in range(1, attempts + 1):
             breaker.before_call(host)
+            left = deadline.remaining()
+            if left <= 0:
+                # Only reached after a retry wait used the rest: that failure already counted.
+                raise self._timed_out(method, path)
             started = time.monotonic()
             try:
-                response = session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    json=json,
-                    data=form,
-                    params=params,
-                    timeout=timeout,
-                    allow_redirects=False,
-                )
-            except requests.Timeout:
+                with transport.bound(deadline):
+                    response = session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        json=json,
+                        data=form,
+                        params=params,
+                        timeout=(min(connect_timeout, left), min(read_timeout, left)),
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                    content = transport.read_body(response, deadline)
+            except (requests.Timeout, transport.DeadlinePassed):
                 breaker.failed(host)
-                logger.warning("Lamba %s %s timed out", method, path)
-                raise LambaUnavailable(f"Lamba did not answer {method} {path} in time.") from None
-            except requests.RequestException as exc:
+                raise self._timed_out(method, path) from None
+            except transport.BodyTooLarge:
+                breaker.failed(host)
+                logger.warning(
+                    "Lamba %s %s answered a body over %s bytes", method, path, MAX_RESPONSE_BYTES
+                )
+                raise LambaUnavailable(
+                    f"Lamba answered {method} {path} with a body that is too large."
+                ) from None
+            except (requests.RequestException, transport.BodyUnreadable) as exc:
                 breaker.failed(host)
                 logger.warning("Lamba %s %s failed: %s", method, path, type(exc).__name__)
                 wait = self._retry_wait(None, attempt, deadline) if attempt < attempts else None
@@ -307,13 +364,13 @@ class LambaClient:
                     "Lamba %s %s -> %s (%.0f ms)", method, path, response.status_code, elapsed_ms
                 )
                 try:
-                    body = self._parse_success(response, method, path)
+                    body = self._parse_success(response.status_code, content, method, path)
                 except LambaUnavailable:
                     breaker.failed(host)
                     raise
                 breaker.succeeded(host)
                 return body
-            error = _error_from_response(response)
+            error = _error_from_response(response, content)
             # Only outages count against the host: a 4xx answer is Lamba working.
             (breaker.failed if isinstance(error, LambaUnavailable) else breaker.succeeded)(host)
             _log_error(method, path, response.status_code, error, elapsed_ms)
@@ -329,33 +386,42 @@ class LambaClient:
         raise LambaUnavailable(f"Lamba could not answer {method} {path}.")  # pragma: no cover
 
     @staticmethod
-    def _retry_wait(error: LambaError | None, attempt: int, deadline: float) -> float | None:
+    def _timed_out(method: str, path: str) -> LambaUnavailable:
+        logger.warning("Lamba %s %s timed out", method, path)
+        return LambaUnavailable(f"Lamba did not answer {method} {path} in time.")
+
+    @staticmethod
+    def _retry_wait(
+        error: LambaError | None, attempt: int, deadline: transport.Deadline
+    ) -> float | None:
         """Return how long to wait before attempt ``attempt + 1``, or ``None`` to give up.
 
-        ``error`` is ``None`` after a connection error.
+        ``error`` is ``None`` after a connection error. The wait must leave time for the next
+        attempt: a retry that could only start at the deadline is not made.
         """
-        room = min(_max_retry_wait(), deadline - time.monotonic())
+        room = min(_max_retry_wait(), deadline.remaining())
         if isinstance(error, LambaRateLimited):
             # At least what Lamba asked for; the jitter only fills the room that is left.
             asked = 0.5 * 2.0**attempt if error.retry_after is None else float(error.retry_after)
-            if asked > room:
+            if asked > room or asked >= deadline.remaining():
                 return None
             return asked + retry_jitter(min(RATE_LIMIT_JITTER, room - asked))
         # An outage: a short backoff with jitter, cut to fit.
-        if room <= 0:
-            return None
         backoff = 0.1 * 2.0**attempt
+        if room <= 0 or backoff >= deadline.remaining():
+            return None
         return min(backoff + retry_jitter(backoff), room)
 
     @staticmethod
-    def _parse_success(response: requests.Response, method: str, path: str) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _parse_success(status: int, content: bytes, method: str, path: str) -> Any:
+        if status == 204 or not content:
             return None
         try:
-            return response.json()
-        except (ValueError, RecursionError):
+            return transport.parse_json(content)
+        except ValueError:
             raise LambaUnavailable(
-                f"Lamba answered {method} {path} with a body that is not JSON."
+                f"Lamba answered {method} {path} with a body that is not JSON "
+                f"(or nests deeper than {MAX_JSON_DEPTH} levels)."
             ) from None
 
     def _auth(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -371,7 +437,7 @@ class LambaClient:
         body: dict[str, Any] = {"login": login, "password": password}
         if mfa_code:
             body["mfaCode"] = mfa_code
-        return TokenSet.from_json(self._auth("POST", "/v1/auth/login/password", json=body))
+        return _build(TokenSet.from_json, self._auth("POST", "/v1/auth/login/password", json=body))
 
     def register(
         self,
@@ -387,7 +453,7 @@ class LambaClient:
             body["username"] = username
         if display_name:
             body["displayName"] = display_name
-        return TokenSet.from_json(self._auth("POST", "/v1/auth/register", json=body))
+        return _build(TokenSet.from_json, self._auth("POST", "/v1/auth/register", json=body))
 
     def request_magic_link(self, email: str, redirect_uri: str) -> None:
         """Ask Lamba to email a sign-in link pointing at ``redirect_uri``."""
@@ -396,8 +462,9 @@ class LambaClient:
 
     def verify_magic_link(self, token: str) -> TokenSet:
         """Exchange a magic-link token for a session."""
-        return TokenSet.from_json(
-            self._auth("POST", "/v1/auth/login/magic-link/verify", json={"token": token})
+        return _build(
+            TokenSet.from_json,
+            self._auth("POST", "/v1/auth/login/magic-link/verify", json={"token": token}),
         )
 
     def request_phone_code(self, phone: str) -> None:
@@ -407,14 +474,16 @@ class LambaClient:
     def verify_phone_code(self, phone: str, code: str) -> TokenSet:
         """Exchange a phone one-time code for a session."""
         body = {"phone": phone, "code": code}
-        return TokenSet.from_json(self._auth("POST", "/v1/auth/login/phone/verify", json=body))
+        return _build(
+            TokenSet.from_json, self._auth("POST", "/v1/auth/login/phone/verify", json=body)
+        )
 
     # --- auth host: session ----------------------------------------------------------------
 
     def refresh(self, refresh_token: str) -> TokenSet:
         """Rotate the session: the old refresh token stops working."""
         body = {"refresh_token": refresh_token}
-        return TokenSet.from_json(self._auth("POST", "/v1/auth/refresh", json=body))
+        return _build(TokenSet.from_json, self._auth("POST", "/v1/auth/refresh", json=body))
 
     def logout(self, access_token: str | None, refresh_token: str | None = None) -> None:
         """Revoke the session upstream."""
@@ -426,8 +495,9 @@ class LambaClient:
     ) -> TokenSet:
         """Exchange a session (or an OIDC access token) for one scoped to a Project."""
         body = {"workspaceId": workspace_id, "projectId": project_id, "environment": environment}
-        return TokenSet.from_json(
-            self._auth("POST", "/v1/sessions/switch-context", token=access_token, json=body)
+        return _build(
+            TokenSet.from_json,
+            self._auth("POST", "/v1/sessions/switch-context", token=access_token, json=body),
         )
 
     # --- auth host: OAuth / OIDC -----------------------------------------------------------
@@ -459,11 +529,10 @@ class LambaClient:
         body = self._auth("POST", "/connect/token", form=form)
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             raise LambaUnavailable("Lamba answered /connect/token without an access_token.")
-        expires_in = body.get("expires_in")
-        seconds = float(expires_in) if isinstance(expires_in, (int, float)) else 300.0
         return ClientCredentialsToken(
             access_token=body["access_token"],
-            expires_at=datetime.now(timezone.utc) + timedelta(seconds=seconds),
+            expires_at=datetime.now(timezone.utc)
+            + timedelta(seconds=_lifetime(body.get("expires_in"))),
             token_type=str(body.get("token_type") or "Bearer"),
             scope=str(body.get("scope") or ""),
         )
@@ -490,12 +559,14 @@ class LambaClient:
 
     def get_context(self, access_token: str) -> LambaContext:
         """``GET /v1/me/context``."""
-        return LambaContext.from_json(self._api("GET", "/v1/me/context", token=access_token))
+        return _build(
+            LambaContext.from_json, self._api("GET", "/v1/me/context", token=access_token)
+        )
 
     def get_authorization(self, access_token: str) -> LambaAuthorization:
         """``GET /v1/me/authorization``."""
         body = self._api("GET", "/v1/me/authorization", token=access_token)
-        return LambaAuthorization.from_json(body)
+        return _build(LambaAuthorization.from_json, body)
 
     def get(self, path: str, access_token: str, params: dict[str, Any] | None = None) -> Any:
         """GET any API-host path (``/v1/me/...`` or ``/v1/admin/...``) and return its JSON."""

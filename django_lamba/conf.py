@@ -188,6 +188,21 @@ class LambaSettings:
         return _float("LAMBA_READ_TIMEOUT", _raw("LAMBA_READ_TIMEOUT", 10.0))
 
     @property
+    def TOTAL_TIMEOUT(self) -> float:
+        """The deadline of one call to Lamba: connect, headers, body, retries and waits.
+
+        Unset, it is ``LAMBA_CONNECT_TIMEOUT + LAMBA_READ_TIMEOUT``: one attempt may use both
+        timeouts in full, and no call outlives them, however slowly the answer arrives.
+        """
+        value = _raw("LAMBA_TOTAL_TIMEOUT", None)
+        if value in (None, ""):
+            return self.CONNECT_TIMEOUT + self.READ_TIMEOUT
+        seconds = _float("LAMBA_TOTAL_TIMEOUT", value)
+        if seconds <= 0:
+            raise ImproperlyConfigured(f"LAMBA_TOTAL_TIMEOUT must be positive, got {value!r}.")
+        return seconds
+
+    @property
     def MAX_RETRIES(self) -> int:
         """Retries of idempotent calls after a 429 or a connection error (never for POSTs)."""
         return int(_float("LAMBA_MAX_RETRIES", _raw("LAMBA_MAX_RETRIES", 1)))

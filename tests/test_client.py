@@ -1,33 +1,48 @@
 """``LambaClient`` in isolation: headers, bodies, timeouts, errors, retries, paging, logging.
 
 These are the only tests that fake HTTP (with ``responses``); everything above the client runs
-against the emulator.
+against the emulator. The deadline's socket half is the exception: it is proved at the end
+against the emulator's drip-fed answers, over real sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
 import json
 import logging
 import random
 import re
+import socket
+import ssl
+import sys
+import threading
+import time
 import types
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 import responses
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from responses import matchers
 
 from django_lamba import client as client_module
-from django_lamba._internal import correlation
-from django_lamba.client import MAX_RETRIES_CEILING, LambaClient, parse_retry_after
+from django_lamba._internal import correlation, transport
+from django_lamba.client import MAX_RETRIES_CEILING, LambaClient, get_client, parse_retry_after
 from django_lamba.exceptions import (
     MAX_RETRY_AFTER,
     LambaBadRequest,
@@ -42,6 +57,7 @@ from django_lamba.exceptions import (
     LambaUnavailable,
 )
 from django_lamba.middleware import LambaMiddleware
+from django_lamba.testing import LambaEmulator
 
 AUTH = "https://auth.lamba.test"
 API = "https://api.lamba.test"
@@ -838,12 +854,40 @@ def test_an_exhausted_budget_stops_outage_retries_too(
     mocked: responses.RequestsMock, clock: FakeClock, settings: Any
 ) -> None:
     settings.LAMBA_MAX_RETRIES = 3
-    client = LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=0)
-    mocked.get(API + "/v1/me/context", body=requests.ConnectionError("reset"))
+    client = LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=2)
+
+    def slow_reset(request: requests.PreparedRequest) -> Any:
+        clock.now += 2  # the first attempt uses the whole budget
+        raise requests.ConnectionError("reset")
+
+    mocked.add_callback(responses.GET, API + "/v1/me/context", callback=slow_reset)
     with pytest.raises(LambaUnavailable):
         client.get_context(ACCESS)
     assert len(mocked.calls) == 1
     assert clock.slept == []
+
+
+def test_a_backoff_that_would_end_at_the_deadline_is_not_slept(
+    mocked: responses.RequestsMock, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 3
+    client = LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=0.15)
+    mocked.get(API + "/v1/me/context", body=requests.ConnectionError("reset"))
+    with pytest.raises(LambaUnavailable):
+        client.get_context(ACCESS)
+    # The first backoff (0.2 s) is longer than the 0.15 s left: no sleep, no second attempt.
+    assert len(mocked.calls) == 1
+    assert clock.slept == []
+
+
+def test_no_time_left_means_no_call(
+    mocked: responses.RequestsMock, clock: FakeClock, settings: Any
+) -> None:
+    client = LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=0)
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    with pytest.raises(LambaUnavailable, match="in time"):
+        client.get_context(ACCESS)
+    assert len(mocked.calls) == 0
 
 
 def test_a_429_without_retry_after_backs_off_within_max_retry_wait(
@@ -1296,3 +1340,591 @@ def test_answers_from_lamba_never_open_the_circuit(
         with pytest.raises(LambaUnauthorized):
             client.get_context(ACCESS)
     assert len(mocked.calls) == 4
+
+
+# --- the deadline of a whole call --------------------------------------------------------------
+
+
+class FakeRaw:
+    """A streamed body handed out in pieces; each read can move the fake clock on."""
+
+    def __init__(self, pieces: list[bytes], clock: FakeClock | None = None, step: float = 0.0):
+        self.pieces = list(pieces)
+        self.clock = clock
+        self.step = step
+        self.reads = 0
+        self.closed = False
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        self.reads += 1
+        if self.clock is not None:
+            self.clock.now += self.step
+        return self.pieces.pop(0) if self.pieces else b""
+
+    def close(self) -> None:
+        self.closed = True
+
+    def release_conn(self) -> None:
+        pass
+
+
+class FakeSession(requests.Session):
+    """Answers every request with one status, headers and ``FakeRaw`` body."""
+
+    def __init__(self, raw: FakeRaw, status: int = 200, headers: dict[str, str] | None = None):
+        super().__init__()
+        self.raw = raw
+        self.status = status
+        self.answer_headers = headers or {"Content-Type": "application/json"}
+        self.sent: list[dict[str, Any]] = []
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        self.sent.append(kwargs)
+        response = requests.Response()
+        response.status_code = self.status
+        response.headers.update(self.answer_headers)
+        response.raw = self.raw
+        response.url = str(url)
+        return response
+
+
+def fake_client(session: requests.Session) -> LambaClient:
+    return LambaClient(auth_base_url=AUTH, api_base_url=API, session=session)
+
+
+def test_a_body_still_arriving_at_the_deadline_is_a_timeout(
+    clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_READ_TIMEOUT = 2
+    settings.LAMBA_TOTAL_TIMEOUT = 3
+    body = json.dumps(CONTEXT).encode()
+    # One byte a second: every read is quick enough for the read timeout, the whole is not.
+    raw = FakeRaw([body[i : i + 1] for i in range(len(body))], clock, step=1.0)
+    with pytest.raises(LambaUnavailable, match="in time"):
+        fake_client(FakeSession(raw)).get_context(ACCESS)
+    assert raw.reads == 3  # reads at 0 s, 1 s and 2 s; at 3 s the deadline has passed
+    assert raw.closed  # the connection is dropped, not left half-read in the pool
+
+
+def test_a_body_that_arrives_in_time_is_read_whole(clock: FakeClock, settings: Any) -> None:
+    settings.LAMBA_TOTAL_TIMEOUT = 3
+    body = json.dumps(CONTEXT).encode()
+    raw = FakeRaw([body[:10], body[10:]], clock, step=1.0)
+    context = fake_client(FakeSession(raw)).get_context(ACCESS)
+    assert context.user.id == "usr_1"
+    assert not raw.closed
+
+
+def test_each_attempt_gets_the_timeouts_cut_to_the_time_left(
+    mocked: responses.RequestsMock, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_CONNECT_TIMEOUT = 3.05
+    settings.LAMBA_READ_TIMEOUT = 2
+    settings.LAMBA_TOTAL_TIMEOUT = 3
+    settings.LAMBA_MAX_RETRIES = 1
+    settings.LAMBA_MAX_RETRY_WAIT = 5
+    client = LambaClient(auth_base_url=AUTH, api_base_url=API)
+    mocked.get(API + "/v1/me/context", body=HTML, status=503, content_type="text/html")
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    client.get_context(ACCESS)
+    timeouts = [call.request.req_kwargs["timeout"] for call in mocked.calls]
+    # The retry waited 0.2 s of backoff and 0.1 s of jitter: 2.7 s were left for it.
+    assert timeouts[0] == (3.0, 2.0)
+    assert timeouts[1] == (pytest.approx(2.7), 2.0)
+
+
+def test_the_call_budget_argument_overrides_the_setting(
+    mocked: responses.RequestsMock, clock: FakeClock, settings: Any
+) -> None:
+    settings.LAMBA_TOTAL_TIMEOUT = 30
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    LambaClient(auth_base_url=AUTH, api_base_url=API, call_budget=1.5).get_context(ACCESS)
+    assert mocked.calls[0].request.req_kwargs["timeout"] == (1.5, 1.5)
+
+
+def test_the_total_timeout_setting_is_read_on_every_call(
+    mocked: responses.RequestsMock, client: LambaClient, clock: FakeClock, settings: Any
+) -> None:
+    mocked.get(API + "/v1/me/context", json=CONTEXT)
+    settings.LAMBA_TOTAL_TIMEOUT = 0.5
+    client.get_context(ACCESS)
+    settings.LAMBA_TOTAL_TIMEOUT = 0.25
+    client.get_context(ACCESS)
+    assert [c.request.req_kwargs["timeout"] for c in mocked.calls] == [(0.5, 0.5), (0.25, 0.25)]
+
+
+# --- bodies: size, encodings, nesting ----------------------------------------------------------
+
+
+def test_a_body_announced_over_the_cap_is_refused_unread(settings: Any) -> None:
+    raw = FakeRaw([b"[" + b"0," * 10 + b"0]"])
+    session = FakeSession(
+        raw,
+        headers={
+            "Content-Type": "application/json",
+            "Content-Length": str(client_module.MAX_RESPONSE_BYTES + 1),
+        },
+    )
+    with pytest.raises(LambaUnavailable, match="too large"):
+        fake_client(session).get_context(ACCESS)
+    assert raw.reads == 0
+    assert raw.closed
+
+
+@pytest.mark.parametrize("status", [200, 404, 429, 503])
+def test_a_body_growing_past_the_cap_is_refused_without_reading_the_rest(
+    settings: Any, status: int
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 0
+    piece = b" " * (64 * 1024)
+    raw = FakeRaw([piece] * 1000)  # 64 MiB, no Content-Length (chunked)
+    with pytest.raises(LambaUnavailable, match="too large"):
+        fake_client(FakeSession(raw, status)).get_context(ACCESS)
+    assert raw.reads <= client_module.MAX_RESPONSE_BYTES // len(piece) + 1
+    assert raw.closed
+
+
+def test_a_gzip_bomb_is_capped_by_its_decompressed_size(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < client_module.MAX_RESPONSE_BYTES // 4
+    mocked.get(
+        API + "/v1/me/context",
+        body=bomb,
+        headers={"Content-Encoding": "gzip"},
+        content_type="application/json",
+    )
+    with pytest.raises(LambaUnavailable, match="too large"):
+        client.get_context(ACCESS)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "x-gzip", "identity"])
+def test_compressed_answers_are_decoded(
+    mocked: responses.RequestsMock, client: LambaClient, coding: str
+) -> None:
+    body = json.dumps(CONTEXT).encode()
+    encoded = {"gzip": gzip.compress, "x-gzip": gzip.compress, "deflate": zlib.compress}.get(
+        coding, lambda data: data
+    )(body)
+    mocked.get(
+        API + "/v1/me/context",
+        body=encoded,
+        headers={"Content-Encoding": coding},
+        content_type="application/json",
+    )
+    assert client.get_context(ACCESS).user.id == "usr_1"
+    assert mocked.calls[0].request.headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [
+        ("br", b"\x8b\x03\x80{}\x03"),
+        ("gzip, gzip", gzip.compress(gzip.compress(b"{}"))),
+        ("gzip", b"not gzip at all"),
+    ],
+    ids=["unasked-coding", "stacked-codings", "corrupt-gzip"],
+)
+def test_bodies_that_do_not_decode_are_unavailable(
+    mocked: responses.RequestsMock, client: LambaClient, coding: str, body: bytes, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 0
+    mocked.get(API + "/v1/me/context", body=body, headers={"Content-Encoding": coding})
+    with pytest.raises(LambaUnavailable):
+        client.get_context(ACCESS)
+
+
+@pytest.mark.parametrize("status", [200, 400, 401, 402, 429, 500])
+def test_deep_json_is_unavailable_at_any_status_without_recursion(
+    mocked: responses.RequestsMock, client: LambaClient, status: int, settings: Any
+) -> None:
+    settings.LAMBA_MAX_RETRIES = 0
+    # An application that raised its recursion limit must not let a parser recurse 200,000
+    # levels deep (that would overflow the C stack): depth is judged before parsing.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000_000)
+    try:
+        mocked.get(API + "/v1/me/context", body=b"[" * 200_000, status=status)
+        # Not a Lamba problem: an outage, except that a gateway's 429 still means "slow down".
+        with pytest.raises(LambaRateLimited if status == 429 else LambaUnavailable):
+            client.get_context(ACCESS)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_json_nesting_is_accepted_up_to_the_limit(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    depth = client_module.MAX_JSON_DEPTH
+    nested = "[" * (depth - 1) + "]" * (depth - 1)
+    mocked.get(API + "/v1/me/context", json={**CONTEXT, "deep": json.loads(nested)})
+    mocked.get(API + "/v1/me/authorization", body='{"deep": ' + "[" * depth + "]" * depth + "}")
+    assert client.get_context(ACCESS).raw["deep"] is not None
+    with pytest.raises(LambaUnavailable, match="deeper"):
+        client.get_authorization(ACCESS)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(
+    mocked: responses.RequestsMock, client: LambaClient
+) -> None:
+    name = '[[[{"\\' * 100
+    mocked.get(API + "/v1/me/context", json={**CONTEXT, "roleKeys": [name]})
+    assert client.get_context(ACCESS).role_keys == (name,)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encoded"),
+    [
+        ("application/json; charset=x-garbage-42", json.dumps(CONTEXT).encode()),
+        ("application/json; charset=zip", json.dumps(CONTEXT).encode()),
+        ("text/plain; charset=latin-1", json.dumps(CONTEXT).encode()),
+        ("application/json", b"\xef\xbb\xbf" + json.dumps(CONTEXT).encode()),
+        ("application/json", json.dumps(CONTEXT).encode("utf-16")),
+        ("application/octet-stream", json.dumps(CONTEXT).encode("utf-32-le")),
+    ],
+    ids=["garbage-charset", "codec-charset", "wrong-charset", "utf8-bom", "utf16", "utf32"],
+)
+def test_json_is_read_whatever_charset_is_declared(
+    mocked: responses.RequestsMock, client: LambaClient, content_type: str, encoded: bytes
+) -> None:
+    mocked.get(API + "/v1/me/context", body=encoded, content_type=content_type)
+    assert client.get_context(ACCESS).user.id == "usr_1"
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_not_json(
+    mocked: responses.RequestsMock, client: LambaClient, text: str
+) -> None:
+    mocked.get(API + "/v1/me/context", body='{"user": {"id": "u"}, "n": ' + text + "}")
+    with pytest.raises(LambaUnavailable):
+        client.get_context(ACCESS)
+
+
+# --- whatever upstream answers, only a result or a LambaError comes out ------------------------
+
+FUZZ_STATUSES = [200, 201, 202, 204, 299, 301, 304, 400, 401, 402, 403, 404, 409, 422, 429]
+FUZZ_STATUSES += [500, 502, 503, 504, 599, 999]
+FUZZ_CONTENT_TYPES = [
+    "application/json",
+    "application/problem+json",
+    "application/json; charset=utf-16",
+    "text/html; charset=iso-8859-1",
+    "text/plain; charset=\u00ff\u00fe-garbage",
+    "application/octet-stream",
+    "",
+]
+FUZZ_WEIRD_VALUES: list[Any] = [
+    None,
+    True,
+    -1,
+    0,
+    10**30,
+    1e308,
+    -1e308,
+    "",
+    "x" * 5000,
+    "\u0000\u202e",
+    "9999-99-99T99:99:99Z",
+    "0001-01-01T00:00:00+25:00",
+    [],
+    {},
+    [[[[[]]]]],
+    {"a": {"b": {"c": []}}},
+]
+FUZZ_KEYS = [
+    "access_token",
+    "refresh_token",
+    "refresh_token_expires_at",
+    "access_token_expires_at",
+    "expires_in",
+    "token_type",
+    "id_token",
+    "scope",
+    "user",
+    "activeWorkspace",
+    "activeProject",
+    "membership",
+    "roleKeys",
+    "session",
+    "effectivePermissions",
+    "permissionSources",
+    "isProjectAdmin",
+    "items",
+    "nextCursor",
+    "errorCode",
+    "error",
+    "type",
+    "title",
+    "status",
+    "detail",
+    "traceId",
+    "errors",
+    "availableFactors",
+    "limit",
+    "allowed",
+    "current",
+    "plan",
+    "message",
+    "error_description",
+]
+FUZZ_FIXED_BODIES: list[bytes] = [
+    b"",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"1" * 5000,  # past int's digit limit
+    b"1e400",
+    b'{"a": "\\ud800"}',  # a lone surrogate
+    b"\xff\xfe\x00garbage",
+    b"\xef\xbb\xbf{}",
+    b"[" * 200_000,
+    b"{" * 1000,
+    b'{"a":' * 100 + b"1" + b"}" * 100,
+    HTML.encode(),
+    json.dumps(TOKENS).encode(),
+    json.dumps(CONTEXT).encode(),
+    json.dumps(problem(429, "RATE_LIMIT_EXCEEDED")).encode(),
+    json.dumps(problem(401, "mfa_required", availableFactors="totp")).encode(),
+    json.dumps({"error": "PLAN_LIMIT_EXCEEDED", "allowed": "1e999", "current": [1]}).encode(),
+    json.dumps({"access_token": "a", "expires_in": 1e308}).encode(),
+    json.dumps({"access_token": "a", "expires_in": 10**30}).encode(),
+    json.dumps({"access_token": "a", "token_type": 7, "expires_at": "never"}).encode(),
+    json.dumps(
+        {"user": {"id": "u"}, "session": {"lastSeenAt": "+275760-09-13T00:00:00Z"}}
+    ).encode(),
+]
+
+
+def fuzz_body(rng: random.Random) -> bytes:
+    """Return a fixed nasty body, or a random object of the contract's keys and weird values."""
+    if rng.random() < 0.4:
+        return rng.choice(FUZZ_FIXED_BODIES)
+    keys = rng.sample(FUZZ_KEYS, rng.randint(1, 8))
+    body = {key: rng.choice(FUZZ_WEIRD_VALUES) for key in keys}
+    if rng.random() < 0.5:
+        body["access_token"] = "tok"
+    if rng.random() < 0.5:
+        body["user"] = {"id": "usr", "email": rng.choice(FUZZ_WEIRD_VALUES)}
+    if rng.random() < 0.3:
+        body["errors"] = {"field": rng.choice(FUZZ_WEIRD_VALUES)}
+    return json.dumps(body).encode()
+
+
+FUZZ_CALLS: list[tuple[str, Any]] = [
+    ("login_password", lambda c: c.login_password("ada@example.com", "pw")),
+    ("register", lambda c: c.register("ada@example.com", "pw")),
+    ("verify_magic_link", lambda c: c.verify_magic_link("tok")),
+    ("refresh", lambda c: c.refresh(REFRESH)),
+    ("logout", lambda c: c.logout(ACCESS, REFRESH)),
+    ("switch_context", lambda c: c.switch_context(ACCESS, "ws", "prj", "test")),
+    ("client_credentials", lambda c: c.client_credentials("id", "secret")),
+    ("token_endpoint", lambda c: c.token_endpoint(AUTH + "/connect/token", {"a": "b"})),
+    ("get_jwks", lambda c: c.get_jwks()),
+    ("get_context", lambda c: c.get_context(ACCESS)),
+    ("get_authorization", lambda c: c.get_authorization(ACCESS)),
+    ("get", lambda c: c.get("/v1/me/security", ACCESS)),
+    ("list_page", lambda c: c.list_page("/v1/admin/members", ACCESS, limit=5)),
+    ("send", lambda c: c.send("PATCH", "/v1/me/profile", ACCESS, {"bio": "x"})),
+    ("aget_context", lambda c: asyncio.run(c.aget_context(ACCESS))),
+]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_any_answer_gives_a_result_or_a_lamba_error(
+    mocked: responses.RequestsMock,
+    client: LambaClient,
+    clock: FakeClock,
+    settings: Any,
+    seed: int,
+) -> None:
+    """Statuses x content types x encodings x bodies x calls: never another exception."""
+    settings.LAMBA_MAX_RETRIES = 1
+    settings.LAMBA_CIRCUIT_FAILURES = 0  # an open circuit would answer before any parsing
+    rng = random.Random(seed)
+    any_url = re.compile(r"https://(auth|api)\.lamba\.test/.*")
+    outcomes: set[str] = set()
+    for _ in range(150):
+        name, call = rng.choice(FUZZ_CALLS)
+        status = rng.choice(FUZZ_STATUSES)
+        body = fuzz_body(rng)
+        headers = {}
+        if rng.random() < 0.3:
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = rng.choice(["gzip", "x-gzip", "GZIP"])
+        if rng.random() < 0.3:
+            headers["Retry-After"] = rng.choice(
+                ["0", "1", "-1", "1e9", "soon", "Fri, 31 Dec 9999"]
+            )
+        content_type = rng.choice(FUZZ_CONTENT_TYPES)
+        if content_type:
+            headers["Content-Type"] = content_type
+        mocked.reset()
+        for method in ("GET", "POST", "PATCH"):
+            mocked.add(method, any_url, body=body, status=status, headers=headers)
+        case = f"{name} {status} {content_type!r} {headers} {body[:80]!r}"
+        try:
+            call(client)
+        except LambaError as error:
+            outcomes.add(type(error).__name__)
+        except Exception as exc:  # the point: name any other exception
+            pytest.fail(f"{type(exc).__name__}: {exc} for {case}")
+        else:
+            outcomes.add("result")
+    assert "result" in outcomes
+    assert "LambaUnavailable" in outcomes
+
+
+# --- over real sockets, against the emulator ---------------------------------------------------
+# The deadline lives in the socket reads of the pooled session, which ``responses`` replaces:
+# these tests give it a real server that drips. Bounds are generous (timing must not flake);
+# the figures are printed (pytest -s) for the record.
+
+
+def _session_token(lamba: LambaEmulator) -> str:
+    lamba.add_user("drip@example.com", "correct-horse-battery", roles=["member"])
+    return str(
+        lamba.issue_session("drip@example.com", project_id=lamba.project_id)["access_token"]
+    )
+
+
+def test_a_drip_fed_get_context_ends_at_the_total_timeout(
+    lamba: LambaEmulator, settings: Any
+) -> None:
+    token = _session_token(lamba)
+    settings.LAMBA_READ_TIMEOUT = 2
+    settings.LAMBA_TOTAL_TIMEOUT = 3
+    lamba.inject_drip("/v1/me/context", interval=1.0, size=1, times=None)
+    started = time.monotonic()
+    with pytest.raises(LambaUnavailable, match="in time"):
+        get_client().get_context(token)
+    took = time.monotonic() - started
+    print(f"\ndrip-fed get_context (read 2 s, total 3 s) gave up after {took:.2f} s")
+    # Without the deadline it would take one second per byte of the body (about 400 s).
+    assert 2.5 < took < 6
+    # The half-read connection was closed, not pooled: the next call is answered whole.
+    lamba.clear_faults()
+    assert get_client().get_context(token).user.email == "drip@example.com"
+
+
+def test_a_drip_fed_head_ends_at_the_total_timeout(lamba: LambaEmulator, settings: Any) -> None:
+    token = _session_token(lamba)
+    settings.LAMBA_READ_TIMEOUT = 0.5
+    settings.LAMBA_TOTAL_TIMEOUT = 1
+    lamba.inject_drip("/v1/me/authorization", interval=0.2, size=1, headers=True, times=None)
+    started = time.monotonic()
+    with pytest.raises(LambaUnavailable, match="in time"):
+        get_client().get_authorization(token)
+    took = time.monotonic() - started
+    print(f"\ndrip-fed status line and headers (total 1 s) gave up after {took:.2f} s")
+    assert took < 4
+
+
+def test_the_async_twin_ends_at_the_total_timeout_too(lamba: LambaEmulator, settings: Any) -> None:
+    token = _session_token(lamba)
+    settings.LAMBA_READ_TIMEOUT = 0.5
+    settings.LAMBA_TOTAL_TIMEOUT = 1
+    lamba.inject_drip("/v1/me/context", interval=0.2, size=1, times=None)
+    started = time.monotonic()
+    with pytest.raises(LambaUnavailable, match="in time"):
+        asyncio.run(get_client().aget_context(token))
+    assert time.monotonic() - started < 4
+
+
+def test_a_slow_but_steady_answer_within_the_deadline_is_read(
+    lamba: LambaEmulator, settings: Any
+) -> None:
+    token = _session_token(lamba)
+    settings.LAMBA_TOTAL_TIMEOUT = 5
+    lamba.inject_drip("/v1/me/context", interval=0.02, size=100)
+    assert get_client().get_context(token).user.email == "drip@example.com"
+
+
+def test_chaos_answers_from_the_emulator_are_lamba_errors(
+    lamba: LambaEmulator, settings: Any
+) -> None:
+    token = _session_token(lamba)
+    settings.LAMBA_MAX_RETRIES = 1
+    lamba.inject_deep_json("/v1/me/context", times=None)
+    with pytest.raises(LambaUnavailable, match="not JSON"):
+        get_client().get_context(token)
+    lamba.clear_faults()
+    lamba.inject_html_error("/v1/me/context", times=None)
+    with pytest.raises(LambaUnavailable):
+        get_client().get_context(token)
+    assert lamba.call_count("GET", "/v1/me/context") == 1 + 2  # the GET was retried once
+    lamba.clear_faults()
+    lamba.inject_html_error("/v1/me/context", times=1)
+    assert get_client().get_context(token).user.email == "drip@example.com"  # the retry won
+
+
+@pytest.fixture
+def dripping_tls_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A one-connection HTTPS server that drips its head (~9 s) a byte every 0.1 s; (url, CA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(4096)
+                answer = (
+                    b"HTTP/1.1 200 OK\r\nX-Pad: " + b"-" * 50 + b"\r\nContent-Length: 2\r\n\r\n{}"
+                )
+                for byte in answer:
+                    if stop.wait(0.1):
+                        return
+                    tls.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}", str(cert_file)
+    stop.set()
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_a_drip_over_tls_ends_at_the_total_timeout(
+    dripping_tls_server: tuple[str, str], settings: Any
+) -> None:
+    url, ca_file = dripping_tls_server
+    settings.LAMBA_READ_TIMEOUT = 0.5
+    settings.LAMBA_TOTAL_TIMEOUT = 1
+    session = requests.Session()
+    session.mount("https://", transport.DeadlineAdapter(max_retries=0))
+    session.verify = ca_file
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+    client = LambaClient(auth_base_url=url, api_base_url=url, session=session)
+    started = time.monotonic()
+    with pytest.raises(LambaUnavailable, match="in time"):
+        client.get_context(ACCESS)
+    assert time.monotonic() - started < 4  # the dripped head alone would take ~9 s

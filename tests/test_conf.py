@@ -254,3 +254,27 @@ def test_a_non_finite_number_is_improperly_configured(settings: Any, value: str)
     settings.LAMBA_MAX_RETRIES = value
     with pytest.raises(ImproperlyConfigured, match="LAMBA_MAX_RETRIES must be a finite number"):
         lamba_settings.MAX_RETRIES  # noqa: B018  (reading it raises)
+
+
+def test_total_timeout_defaults_to_connect_plus_read_timeout(settings: Any) -> None:
+    settings.LAMBA_CONNECT_TIMEOUT = 1.5
+    settings.LAMBA_READ_TIMEOUT = 2
+    assert lamba_settings.TOTAL_TIMEOUT == 3.5
+
+
+def test_total_timeout_is_read_from_settings_then_the_environment(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBA_TOTAL_TIMEOUT", "4.5")
+    assert lamba_settings.TOTAL_TIMEOUT == 4.5
+    settings.LAMBA_TOTAL_TIMEOUT = 3
+    assert lamba_settings.TOTAL_TIMEOUT == 3.0
+
+
+@pytest.mark.parametrize("value", [0, -1, "0", "nan", "soon"])
+def test_a_total_timeout_that_allows_no_call_is_improperly_configured(
+    settings: Any, value: object
+) -> None:
+    settings.LAMBA_TOTAL_TIMEOUT = value
+    with pytest.raises(ImproperlyConfigured, match="LAMBA_TOTAL_TIMEOUT"):
+        _ = lamba_settings.TOTAL_TIMEOUT

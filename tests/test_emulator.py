@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -112,6 +114,15 @@ def scoped_login(
 
 def me(emu: LambaEmulator, http: requests.Session, token: str, what: str = "context") -> Any:
     return http.get(f"{emu.api_url}/v1/me/{what}", headers=auth(token))
+
+
+def json_of(body: bytes) -> Any:
+    return json.loads(body)
+
+
+def emu_address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -1095,6 +1106,117 @@ def test_injected_latency_times_out_or_slows_a_real_answer(
     slow = requests.get(f"{emu.api_url}/v1/me/context", headers=auth(token), timeout=5)
     assert slow.status_code == 200
     assert time.monotonic() - started >= 0.2
+
+
+def test_a_dripped_answer_arrives_whole_but_slowly(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    token = emu.issue_session(member.email)["access_token"]
+    whole = me(emu, http, token)
+    emu.inject_drip("/v1/me/context", interval=0.05, size=100, host="api")
+    started = time.monotonic()
+    with http.get(
+        f"{emu.api_url}/v1/me/context", headers=auth(token), stream=True, timeout=5
+    ) as dripped:
+        headers_after = time.monotonic() - started
+        body = dripped.raw.read()
+    took = time.monotonic() - started
+    pieces = -(-len(body) // 100)
+    assert pieces >= 3
+    assert dripped.status_code == 200
+    assert dripped.headers["Content-Length"] == str(len(body))
+    assert json_of(body)["user"] == whole.json()["user"]
+    assert took >= 0.05 * pieces
+    # The head is sent at once (dripped, it alone would take ~2 s): only the body drips.
+    assert headers_after < 0.05 * pieces
+    assert me(emu, http, token).status_code == 200  # times=1: the next answer is whole
+
+
+def test_a_dripped_head_holds_back_even_the_status_line(
+    emu: LambaEmulator, member: EmulatedUser
+) -> None:
+    emu.inject_drip("/v1/me/context", interval=0.02, size=8, headers=True)
+    started = time.monotonic()
+    with socket.create_connection(emu_address(emu.api_url), timeout=5) as sock:
+        sock.sendall(b"GET /v1/me/context HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1024)
+    took = time.monotonic() - started
+    assert head.startswith(b"HTTP/1.1 401 ")
+    # Every 8 bytes of the head waited 20 ms: the status line was held back too.
+    assert took >= 0.02 * (len(head.split(b"\r\n\r\n")[0]) // 8)
+
+
+def test_the_emulator_answers_others_while_one_connection_drips(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    token = emu.issue_session(member.email)["access_token"]
+    emu.inject_drip("/v1/me/context", interval=0.5, size=1)  # minutes for the whole body
+    with socket.create_connection(emu_address(emu.api_url), timeout=5) as slow:
+        slow.sendall(b"GET /v1/me/context HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert slow.recv(4096).startswith(b"HTTP/1.1 401 ")  # the head, then the drip
+        started = time.monotonic()
+        assert me(emu, http, token).status_code == 200
+        assert me(emu, http, token, "authorization").status_code == 200
+        assert time.monotonic() - started < 0.5
+
+
+def test_a_stopping_emulator_ends_its_drips() -> None:
+    with LambaEmulator() as running:
+        running.inject_drip("/v1/me/context", interval=30, size=1)
+        sock = socket.create_connection(emu_address(running.api_url), timeout=5)
+        sock.sendall(b"GET /v1/me/context HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 401 ")
+        started = time.monotonic()
+    assert time.monotonic() - started < 5
+    with sock:
+        assert sock.recv(4096) == b""
+
+
+def test_injected_html_error_looks_like_a_load_balancer_page(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    token = emu.issue_session(member.email)["access_token"]
+    fault = emu.inject_html_error("/v1/me/*", host="api", times=2)
+    for what in ("context", "authorization"):
+        page = me(emu, http, token, what)
+        assert page.status_code == 502
+        assert page.headers["Content-Type"] == "text/html"
+        assert "<h1>502 Bad Gateway</h1>" in page.text
+    assert me(emu, http, token).status_code == 200
+    assert fault.hits == 2
+    emu.inject_html_error("/v1/me/context", status=504)
+    assert "504 Gateway Timeout" in me(emu, http, token).text
+    emu.inject_html_error("/v1/me/context", host="auth")  # the wrong host: no effect
+    assert me(emu, http, token).status_code == 200
+
+
+def test_injected_deep_json_is_an_ok_answer_of_opening_brackets(
+    emu: LambaEmulator, http: requests.Session, member: EmulatedUser
+) -> None:
+    token = emu.issue_session(member.email)["access_token"]
+    emu.inject_deep_json("/v1/me/context", method="GET")
+    deep = me(emu, http, token)
+    assert deep.status_code == 200
+    assert deep.headers["Content-Type"] == "application/json"
+    assert deep.content == b"[" * 200_000
+    emu.inject_deep_json("/v1/me/context", depth=5, status=503)
+    shallow = me(emu, http, token)
+    assert (shallow.status_code, shallow.content) == (503, b"[[[[[")
+    assert me(emu, http, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"drip_interval": -1}, {"drip_interval": 1, "drip_bytes": 0}],
+    ids=["nothing", "negative-interval", "empty-pieces"],
+)
+def test_a_fault_that_would_do_nothing_or_never_end_is_refused(
+    emu: LambaEmulator, kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError):
+        emu.inject_fault("/v1/me/context", **kwargs)
 
 
 def test_rate_limit_answers_documented_problem_as_application_json(

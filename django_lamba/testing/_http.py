@@ -43,6 +43,15 @@ DEFAULT_FAULT_CODES = {
 }
 
 
+@dataclass(frozen=True)
+class Drip:
+    """How to send an answer slowly: ``size`` bytes, then ``interval`` seconds of silence."""
+
+    interval: float
+    size: int = 1
+    headers: bool = False
+
+
 @dataclass
 class Response:
     """An answer to write: status, body bytes, content type and extra headers."""
@@ -51,6 +60,7 @@ class Response:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    drip: Drip | None = None
 
 
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
@@ -224,12 +234,16 @@ class Dispatcher:
             if fault is not None and fault.latency > 0:
                 self.stopping.wait(fault.latency)
             if fault is not None and fault.status is not None:
-                return fault_response(fault)
-            auth_url, api_url = self.urls()
-            ctx = RequestContext(
-                self.state, host, method, split.path, query, headers, body, auth_url, api_url
-            )
-            return self._route(ctx)
+                response = fault_response(fault)
+            else:
+                auth_url, api_url = self.urls()
+                ctx = RequestContext(
+                    self.state, host, method, split.path, query, headers, body, auth_url, api_url
+                )
+                response = self._route(ctx)
+            if fault is not None and fault.drip_interval > 0:
+                response.drip = Drip(fault.drip_interval, fault.drip_bytes, fault.drip_headers)
+            return response
         except Exception:
             logger.exception("Lamba emulator failed answering %s %s", method, target[:200])
             return problem_response(

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, Literal
 
 from ._models import CallCounter, Fault, OutboxMessage, RecordedRequest
 from ._state import EmulatorState
+
+#: The page ``inject_html_error`` serves, like a load balancer whose backend is gone.
+LOAD_BALANCER_PAGE = (
+    "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 class EmulatorInspection:
@@ -88,6 +103,9 @@ class EmulatorInspection:
         times: int | None = 1,
         host: Literal["any", "auth", "api"] = "any",
         error_code: str | None = None,
+        drip_interval: float = 0.0,
+        drip_bytes: int = 1,
+        drip_headers: bool = False,
     ) -> Fault:
         """Make matching requests slow (``latency``) and/or answer ``status`` + ``body`` instead.
 
@@ -95,13 +113,18 @@ class EmulatorInspection:
         ``body`` the answer is a ProblemDetails with ``error_code`` (default per status: 402
         ``PLAN_LIMIT_EXCEEDED`` with default plan facts, 403 ``AUTHORIZATION_DENIED``, 429
         ``RATE_LIMIT_EXCEEDED`` as ``application/json``). ``times=None`` keeps the fault forever.
+        With ``drip_interval`` the answer (the real one, or the canned one) is sent
+        ``drip_bytes`` at a time, ``drip_interval`` seconds apart: the body only, or the status
+        line and headers too with ``drip_headers=True``.
         """
-        if status is None and latency <= 0:
-            raise ValueError("A fault needs a status, a latency, or both.")
+        if status is None and latency <= 0 and drip_interval <= 0:
+            raise ValueError("A fault needs a status, a latency, a drip, or a mix of them.")
         if host not in ("any", "auth", "api"):
             raise ValueError("host must be 'any', 'auth' or 'api'.")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for forever.")
+        if drip_interval < 0 or drip_bytes < 1:
+            raise ValueError("drip_interval must not be negative and drip_bytes must be >= 1.")
         fault = Fault(
             path=path,
             method=method.upper() if method else None,
@@ -113,8 +136,85 @@ class EmulatorInspection:
             times=times,
             host=host,
             error_code=error_code,
+            drip_interval=drip_interval,
+            drip_bytes=drip_bytes,
+            drip_headers=drip_headers,
         )
         return self._state.add_fault(fault)
+
+    def inject_drip(
+        self,
+        path: str,
+        *,
+        interval: float = 1.0,
+        size: int = 1,
+        headers: bool = False,
+        method: str | None = None,
+        times: int | None = 1,
+        host: Literal["any", "auth", "api"] = "any",
+    ) -> Fault:
+        """Send the real answer of matching requests ``size`` bytes every ``interval`` seconds.
+
+        A server that never stalls long enough to trip a read timeout, yet takes minutes:
+        only a deadline on the whole call stops it. ``headers=True`` drips the status line and
+        headers too.
+        """
+        return self.inject_fault(
+            path,
+            method=method,
+            times=times,
+            host=host,
+            drip_interval=interval,
+            drip_bytes=size,
+            drip_headers=headers,
+        )
+
+    def inject_html_error(
+        self,
+        path: str,
+        *,
+        status: int = 502,
+        method: str | None = None,
+        times: int | None = 1,
+        host: Literal["any", "auth", "api"] = "any",
+    ) -> Fault:
+        """Answer matching requests as a load balancer does: ``status`` with an HTML page."""
+        return self.inject_fault(
+            path,
+            method=method,
+            status=status,
+            body=LOAD_BALANCER_PAGE.format(status=status, phrase=_phrase(status)),
+            content_type="text/html",
+            times=times,
+            host=host,
+        )
+
+    def inject_deep_json(
+        self,
+        path: str,
+        *,
+        depth: int = 200_000,
+        status: int = 200,
+        method: str | None = None,
+        times: int | None = 1,
+        host: Literal["any", "auth", "api"] = "any",
+    ) -> Fault:
+        """Answer matching requests with ``depth`` opening brackets as ``application/json``.
+
+        200,000 ``[`` is about 200 KB: small enough for any size cap, deep enough to exhaust
+        a recursive parser's stack.
+        """
+        if depth < 1:
+            raise ValueError("depth must be at least 1.")
+        return self.inject_fault(
+            path,
+            method=method,
+            status=status,
+            body=b"[" * depth,
+            content_type="application/json",
+            times=times,
+            host=host,
+        )
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""

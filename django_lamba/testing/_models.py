@@ -199,7 +199,7 @@ class OutboxMessage:
 
 @dataclass
 class Fault:
-    """An injected failure: latency and/or a canned answer for matching requests."""
+    """An injected failure: latency, a canned answer and/or an answer dripped out slowly."""
 
     path: str
     method: str | None = None
@@ -211,6 +211,12 @@ class Fault:
     times: int | None = 1
     host: Literal["any", "auth", "api"] = "any"
     error_code: str | None = None
+    #: Seconds between two pieces of the answer (0: sent at once).
+    drip_interval: float = 0.0
+    #: Bytes per piece when dripping.
+    drip_bytes: int = 1
+    #: Drip the status line and headers too, not just the body.
+    drip_headers: bool = False
     hits: int = 0
 
     def matches(self, host: HostKind, method: str, path: str) -> bool:

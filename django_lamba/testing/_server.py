@@ -10,7 +10,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ._http import Dispatcher, Response, logger
+from ._http import Dispatcher, Drip, Response, logger
 from ._models import Headers, HostKind
 from ._tokens import trace_id
 
@@ -119,25 +119,56 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
 
     def _write(self, response: Response, correlation_id: str | None) -> None:
         try:
-            self.send_response(response.status)
-            headers = dict(response.headers)
-            headers.setdefault("Cache-Control", "no-store")
-            if correlation_id and len(correlation_id) <= 200:
-                headers["X-Correlation-Id"] = correlation_id
-            for name, value in headers.items():
-                self.send_header(name, value)
+            head = self._head(response, correlation_id)
             body = b"" if response.status in (204, 304) else response.body
-            if response.status not in (204, 304):
-                if response.content_type:
-                    self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body and self.command != "HEAD":
-                self.wfile.write(body)
+            if self.command == "HEAD":
+                body = b""
+            drip = response.drip
+            if drip is None:
+                self.wfile.write(head + body)
+            elif drip.headers:
+                self._drip(head + body, drip)
+            else:
+                self.wfile.write(head)
+                self.wfile.flush()
+                self._drip(body, drip)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):
             # The client gave up (often on purpose: an injected-latency timeout test).
             self.close_connection = True
+
+    def _head(self, response: Response, correlation_id: str | None) -> bytes:
+        """Return the status line and headers of ``response``, as ``send_response`` would."""
+        self.log_request(response.status)
+        try:
+            phrase = HTTPStatus(response.status).phrase
+        except ValueError:
+            phrase = ""
+        headers = {"Server": self.version_string(), "Date": self.date_time_string()}
+        headers.update(response.headers)
+        headers.setdefault("Cache-Control", "no-store")
+        if correlation_id and len(correlation_id) <= 200:
+            headers["X-Correlation-Id"] = correlation_id
+        if response.status not in (204, 304):
+            if response.content_type:
+                headers["Content-Type"] = response.content_type
+            headers["Content-Length"] = str(len(response.body))
+        if headers.get("Connection", "").lower() == "close":
+            self.close_connection = True
+        lines = [f"{self.protocol_version} {response.status} {phrase}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+
+    def _drip(self, data: bytes, drip: Drip) -> None:
+        """Send ``data`` a few bytes at a time; stop early when the emulator stops."""
+        stopping = self.server.dispatcher.stopping
+        size = max(1, drip.size)
+        for start in range(0, len(data), size):
+            if stopping.wait(drip.interval):
+                self.close_connection = True
+                return
+            self.wfile.write(data[start : start + size])
+            self.wfile.flush()
 
     def send_error(
         self, code: int, message: str | None = None, explain: str | None = None
