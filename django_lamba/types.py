@@ -59,6 +59,10 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+#: The longest ``expires_in`` taken at its word (a year); more is read as this.
+_MAX_EXPIRES_IN = 365 * 86400.0
+
+
 @dataclass(frozen=True, repr=False)
 class TokenSet:
     """The token shape that login, register, refresh and switch-context answer with."""
@@ -80,7 +84,9 @@ class TokenSet:
         access_expires = parse_datetime(body.get("access_token_expires_at"))
         expires_in = body.get("expires_in")
         if access_expires is None and isinstance(expires_in, (int, float)) and expires_in > 0:
-            access_expires = (now or datetime.now(timezone.utc)) + timedelta(seconds=expires_in)
+            # Clamped: a garbage lifetime (1e308) is "a long time", not an OverflowError.
+            lifetime = timedelta(seconds=min(float(expires_in), _MAX_EXPIRES_IN))
+            access_expires = (now or datetime.now(timezone.utc)) + lifetime
         return cls(
             access_token=access,
             refresh_token=_str(body, "refresh_token"),

@@ -9,7 +9,7 @@ measured (``pytest -s`` shows them; docs/sessions.md quotes them).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.multiprocess
 
 EMAIL = "chaos@example.com"
 BURST = 60
-CONTEXT = "GET /v1/me/context"
+CONTEXT_PATH = "/v1/me/context"
+CONTEXT = f"GET {CONTEXT_PATH}"
 REFRESH = "POST /v1/auth/refresh"
 CIRCUIT_FAILURES = 5  # the default LAMBA_CIRCUIT_FAILURES
 
@@ -143,25 +144,24 @@ def test_redis_dies_and_comes_back_without_a_reuse_or_a_500(
     report("redis restarted", requests=BURST, refreshes=calls.get(REFRESH, 0))
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        {
-            "status": 502,
-            "body": "<html><h1>502 Bad Gateway</h1></html>",
-            "content_type": "text/html",
-        },
-        {"status": 500},
-        {"status": 503, "retry_after": 17},
-        {"latency": 3.0},
-    ],
-    ids=["html-502", "500", "503-retry-after", "hang"],
-)
+FAULTS: dict[str, Callable[[LambaEmulator], object]] = {
+    "html-502": lambda emu: emu.inject_html_error(CONTEXT_PATH, times=None),
+    "500": lambda emu: emu.inject_fault(CONTEXT_PATH, status=500, times=None),
+    "503-retry-after": lambda emu: emu.inject_fault(
+        CONTEXT_PATH, status=503, retry_after=17, times=None
+    ),
+    "hang": lambda emu: emu.inject_fault(CONTEXT_PATH, latency=3.0, times=None),
+    "drip-feed": lambda emu: emu.inject_drip(CONTEXT_PATH, interval=0.5, times=None),
+    "deep-json": lambda emu: emu.inject_deep_json(CONTEXT_PATH, times=None),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_lamba_failing_is_a_503_for_everyone_and_signs_nobody_out(
-    emulator: LambaEmulator, site: Server, fault: dict[str, Any]
+    emulator: LambaEmulator, site: Server, fault: str
 ) -> None:
     tokens = session(emulator)
-    emulator.inject_fault("/v1/me/context", times=None, **fault)
+    FAULTS[fault](emulator)
     emulator.reset_calls()
     started = time.monotonic()
     answers = fire(site, tokens, 30)
@@ -175,7 +175,7 @@ def test_lamba_failing_is_a_503_for_everyone_and_signs_nobody_out(
     assert calls.get(CONTEXT, 0) <= WORKERS * CIRCUIT_FAILURES
     assert elapsed < 20
     report(
-        f"lamba {next(iter(fault))}={next(iter(fault.values()))}",
+        f"lamba {fault}",
         requests=30,
         answered_503=len(answers),
         context_calls=calls.get(CONTEXT, 0),

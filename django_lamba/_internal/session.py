@@ -304,7 +304,7 @@ def _fetch_context(access: str, expires_at: float | None) -> LambaContext | None
             flight = _flights[access_hash] = _Flight()
     if not leader:
         # E.g. every request that waited for one refresh now wants the new token's context.
-        if not flight.done.wait(lamba_settings.CONNECT_TIMEOUT + lamba_settings.READ_TIMEOUT):
+        if not flight.done.wait(lamba_settings.TOTAL_TIMEOUT):
             raise LambaUnavailable("A concurrent /v1/me/context call did not finish in time.")
         if flight.error is not None:
             raise flight.error

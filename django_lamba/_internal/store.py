@@ -381,7 +381,7 @@ def held(kind: str, token: str) -> float:
 
 def acquire_lock(refresh_token: str) -> bool:
     # The lock must outlive the refresh call it guards, or a second worker would reuse the token.
-    slowest_call = lamba_settings.CONNECT_TIMEOUT + lamba_settings.READ_TIMEOUT + 1
+    slowest_call = lamba_settings.TOTAL_TIMEOUT + 1
     lock_timeout = max(1, int(max(lamba_settings.REFRESH_LOCK_TIMEOUT, slowest_call) + 0.999))
     return bool(cache().add(f"lamba:lock:{token_hash(refresh_token)}", 1, timeout=lock_timeout))
 
