@@ -173,7 +173,6 @@ def test_lamba_failing_is_a_503_for_everyone_and_signs_nobody_out(
     # Each worker's circuit opens after LAMBA_CIRCUIT_FAILURES failed calls in a row (default
     # 5): after that, nothing reaches Lamba until the circuit's pause ends.
     assert calls.get(CONTEXT, 0) <= WORKERS * CIRCUIT_FAILURES
-    assert elapsed < 20
     report(
         f"lamba {fault}",
         requests=30,
