@@ -37,13 +37,16 @@ def _max_age(tokens: TokenSet) -> int | None:
     return max(0, int((expires - datetime.now(timezone.utc)).total_seconds()))
 
 
-def set_token_cookies(response: HttpResponseBase, tokens: TokenSet) -> bool:
-    """Write both cookies (HttpOnly, Secure, SameSite, path ``/``); return False if too big."""
-    pairs = [
+def _pairs(tokens: TokenSet) -> list[tuple[str, str]]:
+    return [
         (lamba_settings.SESSION_COOKIE, tokens.access_token),
         (lamba_settings.REFRESH_COOKIE, tokens.refresh_token),
     ]
-    for name, value in pairs:
+
+
+def fits_in_cookies(tokens: TokenSet) -> bool:
+    """Whether both tokens fit in cookies a browser keeps (logged as an error when not)."""
+    for name, value in _pairs(tokens):
         if len(name) + len(value) + 200 > _BROWSER_LIMIT:
             logger.error(
                 "Lamba issued a token too large for the %s cookie (%d bytes); the browser would"
@@ -51,8 +54,16 @@ def set_token_cookies(response: HttpResponseBase, tokens: TokenSet) -> bool:
                 name,
                 len(value),
             )
-            delete_token_cookies(response)
             return False
+    return True
+
+
+def set_token_cookies(response: HttpResponseBase, tokens: TokenSet) -> bool:
+    """Write both cookies (HttpOnly, Secure, SameSite, path ``/``); return False if too big."""
+    pairs = _pairs(tokens)
+    if not fits_in_cookies(tokens):
+        delete_token_cookies(response)
+        return False
     max_age = _max_age(tokens)
     for name, value in pairs:
         if not value:

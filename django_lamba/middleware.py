@@ -26,25 +26,19 @@ from django.utils.functional import SimpleLazyObject
 
 from ._internal import correlation
 from ._internal.access import anonymous_response, error_response
-from ._internal.session import RequestState, resolve_user
-from .cookies import delete_token_cookies, mark_private, read_tokens, set_token_cookies
+from .cookies import read_tokens
 from .exceptions import LambaError
+from .state import LambaRequest, get_lamba
 from .user import LambaAnonymousUser, LambaUser
 
-_STATE_ATTR = "_lamba_state"
+
+def get_state(request: HttpRequest) -> LambaRequest:
+    """Deprecated: use ``request.lamba`` (this returns it; ``current_access_token`` too)."""
+    return get_lamba(request)
 
 
-def get_state(request: HttpRequest) -> RequestState:
-    """Return this request's Lamba state (an empty one if the middleware did not run)."""
-    state = getattr(request, _STATE_ATTR, None)
-    if state is None:
-        state = RequestState()
-        setattr(request, _STATE_ATTR, state)
-    return state
-
-
-def _user_for(request: HttpRequest, state: RequestState, fallback: Any) -> Any:
-    user = resolve_user(state)
+def _user_for(lamba: LambaRequest, fallback: Any) -> Any:
+    user = lamba.user
     if isinstance(user, LambaUser):
         return user
     # Nobody signed in with Lamba: a Django session user (e.g. staff in the admin) still counts.
@@ -54,7 +48,6 @@ def _user_for(request: HttpRequest, state: RequestState, fallback: Any) -> Any:
     if isinstance(error, LambaError):
         # The cookies may belong to a signed-in customer: never let "Lamba is down" read as
         # "nobody is signed in" (a login redirect, a public page for a customer).
-        state.outage = error
         raise error.with_traceback(None)
     return user
 
@@ -100,24 +93,20 @@ class LambaMiddleware:
         # META, not request.headers: building HttpHeaders parses every header of the request.
         token = correlation.begin(request.META.get("HTTP_X_CORRELATION_ID"))
         access, refresh = read_tokens(request)
-        state = RequestState(
-            access_token=access,
-            refresh_token=refresh,
-            had_cookies=access is not None or refresh is not None,
-        )
-        setattr(request, _STATE_ATTR, state)
+        lamba = LambaRequest(request, access, refresh)
+        request.lamba = lamba  # type: ignore[attr-defined]
         fallback = getattr(request, "user", None)
-        if not state.had_cookies:
+        if not lamba.has_cookies:
             if fallback is None:
                 request.user = SimpleLazyObject(LambaAnonymousUser)  # type: ignore[assignment]
             return token
 
         request.user = SimpleLazyObject(  # type: ignore[assignment]
-            lambda: _user_for(request, state, fallback)
+            lambda: _user_for(lamba, fallback)
         )
 
         async def auser() -> Any:
-            return await sync_to_async(_user_for, thread_sensitive=False)(request, state, fallback)
+            return await sync_to_async(_user_for, thread_sensitive=False)(lamba, fallback)
 
         request.auser = auser
         return token
@@ -129,8 +118,8 @@ class LambaMiddleware:
         a call of its own) as the package's decorators would, instead of a 500."""
         if not isinstance(exception, LambaError):
             return None
-        state: RequestState | None = getattr(request, _STATE_ATTR, None)
-        if state is not None and exception is state.outage:
+        lamba = getattr(request, "lamba", None)
+        if isinstance(lamba, LambaRequest) and exception is lamba.outage:
             return _outage_response(request, exception)
         return error_response(request, exception)
 
@@ -138,19 +127,11 @@ class LambaMiddleware:
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
         """Write rotated or cleared cookies, and keep customer pages out of shared caches."""
-        state: RequestState | None = getattr(request, _STATE_ATTR, None)
-        if state is None:
+        lamba = getattr(request, "lamba", None)
+        if not isinstance(lamba, LambaRequest):
             return response
-        if state.outage is not None and response.status_code == 500:
+        if lamba.outage is not None and response.status_code == 500:
             # Another middleware (e.g. LoginRequiredMiddleware) read request.user during the
             # outage, and Django made a 500 of it: answer what the outage is instead.
-            response = _outage_response(request, state.outage)
-        if state.resolved or (state.had_cookies and state.new_tokens):
-            mark_private(response)
-        if state.cookies_written:
-            return response
-        if state.clear_cookies:
-            delete_token_cookies(response)
-        elif state.new_tokens is not None:
-            set_token_cookies(response, state.new_tokens)
-        return response
+            response = _outage_response(request, lamba.outage)
+        return lamba.apply(response)

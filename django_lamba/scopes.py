@@ -30,9 +30,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from ._internal import binding, store
+from ._internal import binding
 from ._internal.access import anonymous_response, login_url
-from ._internal.refresh import note_logout
 from ._internal.responses import (
     answer_for,
     answer_response,
@@ -41,7 +40,6 @@ from ._internal.responses import (
     wants_json,
 )
 from ._internal.signin import signed_in_response
-from .client import get_client
 from .conf import lamba_settings
 from .exceptions import (
     LambaBadRequest,
@@ -50,7 +48,7 @@ from .exceptions import (
     LambaUnauthorized,
     code_key,
 )
-from .middleware import get_state
+from .state import get_lamba
 from .user import LambaAnonymousUser, LambaUser
 
 logger = logging.getLogger("django_lamba.scopes")
@@ -92,8 +90,8 @@ class SwitchContextView(View):
         refused = getattr(user, "lamba_refusal", None) is not None
         if not user.is_authenticated and not refused:
             return self.anonymous(user)
-        access = get_state(request).current_access_token
-        if not (isinstance(user, LambaUser) or refused) or not access:
+        lamba = get_lamba(request)
+        if not (isinstance(user, LambaUser) or refused) or not lamba.access_token:
             return self.failed(LambaForbidden(error_code="not_a_lamba_session"))
         data = request_data(request)
         workspace, project = _field(data, "workspaceId"), _field(data, "projectId")
@@ -122,28 +120,17 @@ class SwitchContextView(View):
             )
             return self.failed(LambaForbidden(error_code=binding.NOT_ALLOWED))
         try:
-            tokens = get_client().switch_context(access, workspace, project, environment)
+            tokens = lamba.switch(workspace, project, environment)
         except LambaUnauthorized:
             # The session ended upstream; the next request's middleware signs it out.
             return self.anonymous(LambaAnonymousUser())
         except LambaError as error:
             logger.info("Lamba refused a context switch: %r", error)
             return self.failed(error)
-        self.forget_old_session()
         scope = {"workspaceId": workspace, "projectId": project, "environment": environment}
         return signed_in_response(
             request, tokens, safe_next(request), new_identity=False, extra=scope
         )
-
-    def forget_old_session(self) -> None:
-        """Drop the cached context and authorization of the tokens being replaced."""
-        state = get_state(self.request)
-        for token in {state.access_token, state.current_access_token}:
-            if token:
-                store.forget_access_token(store.token_hash(token))
-        # Lamba ended the old session; a refresh of it finishing late must not come back.
-        rotated = state.new_tokens.refresh_token if state.new_tokens else None
-        note_logout(state.refresh_token, rotated)
 
     def anonymous(self, user: Any) -> HttpResponseBase:
         if getattr(user, "lamba_error", None) is not None or wants_json(self.request):

@@ -29,7 +29,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from ._internal import pending
 from ._internal.flows import check_ip_rate, check_login_rate, refund_attempt
-from ._internal.refresh import note_logout
 from ._internal.responses import (
     ErrorAnswer,
     answer_for,
@@ -42,10 +41,9 @@ from ._internal.signin import scope_tokens, signed_in_response
 from ._internal.urls import NOT_CONFIGURED, SiteURLNotConfigured
 from .client import get_client
 from .conf import lamba_settings
-from .cookies import delete_token_cookies, read_tokens
 from .exceptions import LambaError, LambaMFARequired
 from .forms import FIELD_ALIASES, LoginForm, MFAForm, RegisterForm
-from .middleware import get_state
+from .state import get_lamba
 from .types import TokenSet
 
 logger = logging.getLogger("django_lamba.views")
@@ -327,28 +325,11 @@ class LogoutView(View):
     http_method_names = ["post", "options"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        access, refresh = read_tokens(request)
-        state = get_state(request)
-        rotated = state.new_tokens
-        note_logout(
-            refresh,
-            rotated.refresh_token if rotated else None,
-            access_tokens=(access, rotated.access_token if rotated else None),
-        )
-        if access or refresh:
-            try:
-                get_client().logout(access, refresh)
-            except LambaError as error:
-                logger.info("Lamba logout failed (%s); clearing cookies anyway", error)
+        get_lamba(request).sign_out()
         next_url = safe_next(request, default=lamba_settings.LOGOUT_REDIRECT_URL)
         if wants_json(request):
-            response: HttpResponse = JsonResponse({"ok": True, "next": next_url})
-        else:
-            response = HttpResponseRedirect(next_url)
-        delete_token_cookies(response)
-        state.cookies_written = True
-        state.new_tokens = None
-        return response
+            return JsonResponse({"ok": True, "next": next_url})
+        return HttpResponseRedirect(next_url)
 
 
 login = LoginView.as_view()

@@ -166,6 +166,7 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
             return LambaAnonymousUser(lamba_refusal=refused.reason)
         if stale is not None:
             return stale
+        state.outage = exc
         return LambaAnonymousUser(lamba_error=exc)
 
 

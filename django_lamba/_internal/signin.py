@@ -1,4 +1,4 @@
-"""The last step of every sign-in flow: scope the session, write the cookies, redirect."""
+"""The last step of every sign-in flow: scope the session, give it to ``request.lamba``."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import rotate_token
 from django.template.loader import render_to_string
 
 from ..client import get_client
 from ..conf import lamba_settings
-from ..cookies import delete_token_cookies, read_tokens, set_token_cookies
 from ..exceptions import LambaError
+from ..state import get_lamba
 from ..types import TokenSet
-from . import store
 from .responses import problem, wants_json
-from .session import note_issued
 
 logger = logging.getLogger("django_lamba.signin")
 
@@ -61,36 +58,18 @@ def signed_in_response(
     ``new_identity`` rotates the CSRF secret (off for a switch of the same customer's scope, so
     their other tabs keep working); ``extra`` adds fields to the JSON answer.
     """
-    from ..middleware import get_state
-
-    if wants_json(request):
-        response: HttpResponse = JsonResponse({"ok": True, "next": next_url, **(extra or {})})
-    else:
-        response = HttpResponseRedirect(next_url)
-    old_access, _ = read_tokens(request)
-    if old_access:
-        store.forget_access_token(store.token_hash(old_access))
-    if not set_token_cookies(response, tokens):
+    lamba = get_lamba(request)
+    if not lamba.sign_in(tokens, new_identity=new_identity):
         # Lamba issued something this site cannot store: a bad upstream answer, not our crash.
+        lamba.sign_out(revoke=False)
         message = "The session could not be stored in a cookie. Please contact the site owner."
-        failed: HttpResponse
         if wants_json(request):
-            failed = problem(
-                502, "Session too large", error_code="session_too_large", detail=message
-            )
-        else:
-            html = render_to_string(
-                "django_lamba/sign_in_error.html", {"message": message}, request=request
-            )
-            failed = HttpResponse(html, status=502)
-        delete_token_cookies(failed)
-        get_state(request).cookies_written = True
-        return failed
-    state = get_state(request)
-    state.cookies_written = True
-    state.new_tokens = None
-    note_issued(tokens)
-    if new_identity:
-        # A new identity gets a new CSRF secret, as django.contrib.auth.login does.
-        rotate_token(request)
-    return response
+            title = "Session too large"
+            return problem(502, title, error_code="session_too_large", detail=message)
+        html = render_to_string(
+            "django_lamba/sign_in_error.html", {"message": message}, request=request
+        )
+        return HttpResponse(html, status=502)
+    if wants_json(request):
+        return JsonResponse({"ok": True, "next": next_url, **(extra or {})})
+    return HttpResponseRedirect(next_url)

@@ -14,7 +14,6 @@ from django_lamba.client import get_client
 from django_lamba.conf import lamba_settings
 from django_lamba.decorators import lamba_login_required, lamba_permission_required
 from django_lamba.exceptions import LambaBadRequest, LambaError, LambaForbidden, LambaUnavailable
-from django_lamba.middleware import get_state
 from django_lamba.mixins import LambaProjectAdminRequiredMixin
 
 
@@ -35,7 +34,7 @@ class Scope:
 
 def access_token(request: HttpRequest) -> str:
     """Return the customer's current access token, for calling Lamba's API on their behalf."""
-    return get_state(request).current_access_token or ""
+    return request.lamba.access_token or ""  # type: ignore[attr-defined]
 
 
 def home(request: HttpRequest) -> HttpResponse:
