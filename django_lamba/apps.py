@@ -17,6 +17,11 @@ def settings_changed(*, setting: str, **kwargs: Any) -> None:
         from .backends import clear_user_factory
 
         clear_user_factory()
+    if setting.startswith("LAMBA_") or setting == "CACHES":
+        # Imported here: only tests change settings at run time, and production never loads it.
+        from .testing.reset import reset
+
+        reset()
 
 
 class DjangoLambaConfig(AppConfig):
