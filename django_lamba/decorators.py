@@ -45,6 +45,7 @@ def __getattr__(name: str) -> Any:
         return getattr(access, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 View = TypeVar("View", bound=Callable[..., Any])
 
 
