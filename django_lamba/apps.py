@@ -1,8 +1,27 @@
-"""App configuration: registers the system checks."""
+"""App configuration: registers the system checks and the settings-change receiver."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.signals import setting_changed
+
+#: Settings whose change makes the user factory (``backends.build_user``) resolve again.
+USER_FACTORY_SETTINGS = frozenset({"AUTHENTICATION_BACKENDS", "LAMBA_USER_FACTORY"})
+
+
+def settings_changed(*, setting: str, **kwargs: Any) -> None:
+    """Forget what this process memoised from settings (``override_settings`` in tests)."""
+    if setting in USER_FACTORY_SETTINGS:
+        from .backends import clear_user_factory
+
+        clear_user_factory()
+    if setting.startswith("LAMBA_") or setting == "CACHES":
+        # Imported here: only tests change settings at run time, and production never loads it.
+        from .testing.reset import reset
+
+        reset()
 
 
 class DjangoLambaConfig(AppConfig):
@@ -12,3 +31,5 @@ class DjangoLambaConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+
+        setting_changed.connect(settings_changed, dispatch_uid="django_lamba.settings_changed")

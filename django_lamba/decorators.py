@@ -10,6 +10,7 @@ outage does not look like a logout. Every decorator works on sync and async view
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, overload
@@ -17,18 +18,33 @@ from typing import Any, TypeVar, overload
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.http import HttpRequest
 
+from ._internal import access
 from ._internal import perms as checks
-from ._internal.access import Requirement, anonymous_response, denied_response, login_url
+from ._internal.access import Requirement, denied_response
 from ._internal.access import aget_user as _auser
 
 __all__ = [
-    "anonymous_response",
     "lamba_login_required",
     "lamba_permission_required",
     "lamba_project_admin_required",
     "lamba_role_required",
-    "login_url",
 ]
+
+#: Internals this module used to export; still importable, with a ``DeprecationWarning``.
+_DEPRECATED = frozenset({"anonymous_response", "login_url"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        warnings.warn(
+            f"django_lamba.decorators.{name} is internal and will be removed; use the "
+            "decorators (or django_lamba.mixins), which answer anonymous callers for you.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(access, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 View = TypeVar("View", bound=Callable[..., Any])
 

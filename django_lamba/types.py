@@ -6,7 +6,9 @@ that adds or omits fields does not break anything. ``repr()`` of anything holdin
 
 from __future__ import annotations
 
+import builtins
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
@@ -21,6 +23,25 @@ def mask(token: str | None) -> str:
     if not token:
         return "<none>"
     return f"<token sha256:{hashlib.sha256(token.encode()).hexdigest()[:8]}>"
+
+
+def matches(granted: Iterable[str], wanted: str | Iterable[object], any: bool = False) -> bool:
+    """Return whether ``granted`` holds every key of ``wanted`` (at least one, with ``any``).
+
+    The one matcher behind every permission and role check in django_lamba. ``wanted`` may be
+    a single key. Requiring all of no keys passes and requiring one of no keys fails, as
+    Django's ``User.has_perms([])`` and Python's ``all()`` / ``any()`` answer. A key that is not
+    a non-empty string (a missing template variable) is held by nobody.
+    """
+    held = granted if isinstance(granted, (set, frozenset)) else frozenset(granted)
+    keys: tuple[object, ...] = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+    if any:
+        return builtins.any(_is_key(key) and key in held for key in keys)
+    return all(_is_key(key) and key in held for key in keys)
+
+
+def _is_key(value: object) -> bool:
+    return isinstance(value, str) and value != ""
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -266,10 +287,20 @@ class LambaAuthorization:
         )
 
     def has_permission(self, perm: str) -> bool:
-        return perm in self.effective_permissions
+        """Return whether the permission ``perm`` is granted."""
+        return matches(self.effective_permissions, perm)
+
+    def has_permissions(self, perms: str | Iterable[str], any: bool = False) -> bool:
+        """Return whether all of ``perms`` are granted (at least one, with ``any=True``)."""
+        return matches(self.effective_permissions, perms, any)
 
     def has_role(self, role: str) -> bool:
-        return role in self.role_keys
+        """Return whether the session holds the role ``role``."""
+        return matches(self.role_keys, role)
+
+    def has_roles(self, roles: str | Iterable[str], any: bool = False) -> bool:
+        """Return whether the session holds all of ``roles`` (at least one, with ``any=True``)."""
+        return matches(self.role_keys, roles, any)
 
 
 @dataclass(frozen=True)

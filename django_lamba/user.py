@@ -118,13 +118,16 @@ class LambaUser:
         """Return whether Lamba grants ``perm`` in the active Project."""
         return self.authorization.has_permission(perm)
 
-    def has_lamba_permissions(self, perms: Iterable[str], any: bool = False) -> bool:
-        """Return whether Lamba grants all of ``perms`` (or at least one, with ``any=True``)."""
-        granted = self.authorization.effective_permissions
-        wanted = list(perms)
-        if any:
-            return bool(granted.intersection(wanted))
-        return all(perm in granted for perm in wanted)
+    def has_lamba_permissions(self, perms: str | Iterable[str], any: bool = False) -> bool:
+        """Return whether Lamba grants all of ``perms`` (or at least one, with ``any=True``).
+
+        Requiring all of no permissions passes, one of none fails (``types.matches``).
+        """
+        return self.authorization.has_permissions(perms, any)
+
+    def has_lamba_roles(self, roles: str | Iterable[str], any: bool = False) -> bool:
+        """Return whether the session holds all of ``roles`` (at least one, with ``any=True``)."""
+        return self.authorization.has_roles(roles, any)
 
     def has_role(self, role: str) -> bool:
         """Return whether the session holds the Project role ``role``."""

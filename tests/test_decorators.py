@@ -281,3 +281,16 @@ def test_a_django_staff_user_has_no_lamba_permissions(lamba: LambaEmulator) -> N
     client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get("/signed-in/").status_code == 200
     assert client.get("/members/").status_code == 403
+
+
+def test_internal_helpers_stay_importable_but_are_not_exported() -> None:
+    import django_lamba.decorators as decorators
+    from django_lamba._internal import access
+
+    assert "login_url" not in decorators.__all__
+    assert "anonymous_response" not in decorators.__all__
+    for name in ("login_url", "anonymous_response"):
+        with pytest.warns(DeprecationWarning, match=f"decorators.{name} is internal"):
+            assert getattr(decorators, name) is getattr(access, name)
+    with pytest.raises(AttributeError):
+        decorators.no_such_name  # noqa: B018

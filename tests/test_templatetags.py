@@ -92,7 +92,8 @@ def test_non_customers_hold_nothing(nobody: Any) -> None:
 def test_missing_template_arguments_match_nothing() -> None:
     user = make_user(perms_=("members.read",))
     assert not perms.safe_has_permissions(user, ["", None])
-    assert not perms.safe_has_permissions(user, [])
+    assert not perms.safe_has_permissions(user, ["members.read", None])
+    assert not perms.safe_has_permissions(user, [], any=True)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,13 @@
 The checks read ``/v1/me/authorization`` through ``LambaUser.authorization`` and raise
 ``LambaError`` when Lamba cannot answer; the ``safe_*`` twins never raise (an outage answers
 ``False`` and is logged once per request). Anyone who is not a signed-in Lamba customer (an
-``AnonymousUser``, a Django staff user, ``None``) holds no Lamba permission or role.
+``AnonymousUser``, a Django staff user, ``None``) holds no Lamba permission or role, and fails
+every check, even one that requires nothing.
+
+Every check matches keys with ``django_lamba.types.matches`` (re-exported here as ``matches``),
+the same matcher ``LambaAuthorization`` and ``LambaUser`` use: requiring all of no keys passes,
+requiring one of no keys fails (as Django's ``has_perms([])``). Decorators, mixins and DRF
+classes refuse an empty list when they are declared (``normalize``), since that is a mistake.
 """
 
 from __future__ import annotations
@@ -13,8 +19,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..exceptions import LambaError
-from ..types import LambaAuthorization
+from ..types import LambaAuthorization, matches
 from ..user import LambaUser
+
+__all__ = [
+    "as_lamba_user",
+    "authorization",
+    "has_permissions",
+    "has_roles",
+    "is_project_admin",
+    "matches",
+    "normalize",
+    "safe_authorization",
+    "safe_has_permissions",
+    "safe_has_roles",
+    "safe_is_project_admin",
+]
 
 logger = logging.getLogger("django_lamba.perms")
 
@@ -38,15 +58,6 @@ def normalize(value: str | Iterable[str], what: str = "permission") -> tuple[str
     return items
 
 
-def matches(granted: Iterable[str], wanted: Iterable[str], any: bool = False) -> bool:
-    """Return whether ``granted`` holds all of ``wanted`` (or at least one, with ``any``)."""
-    held = frozenset(granted)
-    keys = tuple(wanted)
-    if any:
-        return bool(held.intersection(keys))
-    return bool(keys) and all(key in held for key in keys)
-
-
 def authorization(user: LambaUser) -> LambaAuthorization:
     """Return the user's authorization, raising ``LambaError`` (at most one call per request)."""
     failed = getattr(user, _FAILURE_ATTR, None)
@@ -64,7 +75,7 @@ def has_permissions(user: Any, perms: Iterable[str], any: bool = False) -> bool:
     lamba = as_lamba_user(user)
     if lamba is None:
         return False
-    return matches(authorization(lamba).effective_permissions, perms, any)
+    return authorization(lamba).has_permissions(perms, any)
 
 
 def has_roles(user: Any, roles: Iterable[str], any: bool = False) -> bool:
@@ -72,7 +83,7 @@ def has_roles(user: Any, roles: Iterable[str], any: bool = False) -> bool:
     lamba = as_lamba_user(user)
     if lamba is None:
         return False
-    return matches(authorization(lamba).role_keys, roles, any)
+    return authorization(lamba).has_roles(roles, any)
 
 
 def is_project_admin(user: Any) -> bool:
@@ -105,23 +116,22 @@ def safe_authorization(user: Any) -> LambaAuthorization | None:
 
 
 def safe_has_permissions(user: Any, perms: Iterable[Any], any: bool = False) -> bool:
-    """Like ``has_permissions``, but ``False`` instead of raising."""
+    """Like ``has_permissions``, but ``False`` instead of raising.
+
+    Template arguments may be missing variables (``""`` or ``None``): such a key is held by
+    nobody, so requiring it fails rather than being skipped.
+    """
     authz = safe_authorization(user)
-    return authz is not None and matches(authz.effective_permissions, _keys(perms), any)
+    return authz is not None and authz.has_permissions(perms, any)
 
 
 def safe_has_roles(user: Any, roles: Iterable[Any], any: bool = False) -> bool:
-    """Like ``has_roles``, but ``False`` instead of raising."""
+    """Like ``has_roles``, but ``False`` instead of raising (missing keys are held by nobody)."""
     authz = safe_authorization(user)
-    return authz is not None and matches(authz.role_keys, _keys(roles), any)
+    return authz is not None and authz.has_roles(roles, any)
 
 
 def safe_is_project_admin(user: Any) -> bool:
     """Like ``is_project_admin``, but ``False`` instead of raising."""
     authz = safe_authorization(user)
     return authz is not None and authz.is_project_admin
-
-
-def _keys(values: Iterable[Any]) -> tuple[str, ...]:
-    # Template arguments may be missing variables ("" or None): they match nothing.
-    return tuple(value for value in values if isinstance(value, str) and value)

@@ -14,7 +14,8 @@ Tags that store an answer in a variable::
     {% lamba_authorization as authz %}                    {# LambaAuthorization or None #}
 
 None of them raises: anonymous users hold nothing, and while Lamba is unreachable every check
-answers "not permitted" (logged once per request).
+answers "not permitted" (logged once per request). Keys match as everywhere else
+(``django_lamba.types.matches``); a missing variable is a key nobody holds, never skipped.
 """
 
 from __future__ import annotations

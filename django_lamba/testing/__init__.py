@@ -1,10 +1,11 @@
-"""Test helpers for projects using django_lamba: a Lamba emulator and a pytest plugin."""
+"""Test helpers for projects using django_lamba: a Lamba emulator, a pytest plugin, ``reset()``."""
 
 from __future__ import annotations
 
 from ._models import EmulatedUser, Fault, OutboxMessage, RecordedRequest
 from .clients import client_with_tokens
 from .emulator import LambaEmulator
+from .reset import reset
 
 __all__ = [
     "EmulatedUser",
@@ -13,4 +14,5 @@ __all__ = [
     "OutboxMessage",
     "RecordedRequest",
     "client_with_tokens",
+    "reset",
 ]

@@ -2,7 +2,8 @@
 
 ``lamba_emulator`` (session) runs one emulator for the whole run; override it in your
 ``conftest.py`` for other options (e.g. ``token_format="opaque"``). ``lamba`` resets it for
-each test and points Django's settings at it; ``lamba_user`` and ``lamba_client`` build on it.
+each test, points Django's settings at it and forgets django_lamba's per-process memos and cache
+(``django_lamba.testing.reset``); ``lamba_user`` and ``lamba_client`` build on it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from ._models import EmulatedUser
 from .emulator import LambaEmulator
+from .reset import reset
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -23,24 +25,8 @@ LAMBA_USER_PASSWORD = "correct-horse-battery"
 
 
 def _clear_django_cache() -> None:
-    from django_lamba._internal import breaker
-    from django_lamba._internal.jwks import clear_local_keys
-    from django_lamba._internal.session import clear_verified_cache
-    from django_lamba._internal.store import clear_local_contexts
-
-    # Per-process memos sit in front of the shared cache; forget them too.
-    clear_local_keys()
-    clear_verified_cache()
-    clear_local_contexts()
-    breaker.reset()
-    try:
-        from django.core.cache import caches
-
-        from django_lamba.conf import lamba_settings
-
-        caches[lamba_settings.CACHE_ALIAS].clear()
-    except Exception:
-        return
+    # Kept for test suites that imported this private helper; use ``reset(shared_cache=True)``.
+    reset(shared_cache=True)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +42,7 @@ def lamba_emulator() -> Iterator[LambaEmulator]:
 
 @pytest.fixture
 def lamba(lamba_emulator: LambaEmulator, settings: Any) -> Iterator[LambaEmulator]:
-    """Reset the emulator, point the ``LAMBA_*`` settings at it and clear the cache."""
+    """Reset the emulator, point the ``LAMBA_*`` settings at it and ``reset()`` django_lamba."""
     lamba_emulator.reset()
     settings.LAMBA_CUSTOMER_AUTH_BASE_URL = lamba_emulator.auth_url
     settings.LAMBA_CUSTOMER_API_BASE_URL = lamba_emulator.api_url
@@ -65,10 +51,10 @@ def lamba(lamba_emulator: LambaEmulator, settings: Any) -> Iterator[LambaEmulato
     settings.LAMBA_CUSTOMER_ENV = lamba_emulator.environment
     settings.LAMBA_MANAGEMENT_CLIENT_ID = lamba_emulator.management_client_id
     settings.LAMBA_MANAGEMENT_CLIENT_SECRET = lamba_emulator.management_client_secret
-    _clear_django_cache()
+    reset(shared_cache=True)
     yield lamba_emulator
     lamba_emulator.clear_faults()
-    _clear_django_cache()
+    reset(shared_cache=True)
 
 
 @pytest.fixture

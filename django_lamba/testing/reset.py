@@ -1,0 +1,51 @@
+"""``reset()``: forget everything django_lamba memoises per process, between tests.
+
+django_lamba keeps small per-process memos in front of the shared cache (verified JWT claims,
+recent contexts and token verdicts, JWKS copies, the tenant-binding policy, circuit breakers,
+the user factory). A test that changes settings, swaps the emulator's keys or ends a session
+must not meet the previous test's memos. The pytest plugin calls ``reset(shared_cache=True)``
+before and after every ``lamba`` test, and the app calls ``reset()`` whenever a ``LAMBA_*``
+setting or ``CACHES`` changes (``override_settings``, pytest-django's ``settings``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = ["reset"]
+
+logger = logging.getLogger("django_lamba.testing")
+
+
+def reset(*, shared_cache: bool = False) -> None:
+    """Forget django_lamba's per-process memos; with ``shared_cache``, clear the Lamba cache too.
+
+    In-flight work (single-flight context calls, held host locks, pooled HTTP connections) is
+    left alone: it is not a memo, and other threads may be waiting on it.
+    """
+    from django_lamba._internal import binding, breaker
+    from django_lamba._internal.jwks import clear_local_keys
+    from django_lamba._internal.session import clear_verified_cache
+    from django_lamba._internal.store import clear_local_contexts
+    from django_lamba.backends import clear_user_factory
+
+    clear_verified_cache()  # verified access-token claims (session)
+    clear_local_contexts()  # recent contexts, ended / rejected / vouched tokens (store)
+    clear_local_keys()  # JWKS copies, fetch attempts, unknown key ids (jwks)
+    binding.clear()  # the tenant-binding policy and which refusals were logged
+    breaker.reset()  # every host's circuit
+    clear_user_factory()  # what builds request.user (backends)
+    if shared_cache:
+        clear_shared_cache()
+
+
+def clear_shared_cache() -> None:
+    """Clear ``LAMBA_CACHE_ALIAS`` (tokens, contexts, authorizations, JWKS) for every process."""
+    from django.core.cache import caches
+
+    from django_lamba.conf import lamba_settings
+
+    try:
+        caches[lamba_settings.CACHE_ALIAS].clear()
+    except Exception as exc:  # a test of a broken cache must still be able to start
+        logger.debug("Could not clear the Lamba cache: %r", exc)
