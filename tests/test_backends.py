@@ -389,9 +389,6 @@ def test_authenticate_leaves_the_context_cached_for_the_next_request(
 
 
 @uses_these_urls
-@pytest.mark.xfail(
-    strict=True, reason="the session code builds request.user with LambaUser(), not build_user()"
-)
 def test_request_user_is_built_by_the_configured_backend(
     settings: Any, lamba_tokens: TokenSet
 ) -> None:

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..backends import build_user
 from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
@@ -187,7 +188,11 @@ def _signed_out(state: RequestState) -> LambaAnonymousUser:
 def _user(state: RequestState, access: str, context: LambaContext) -> LambaUser:
     """The signed-in user for ``context``, once the context passes the tenant binding."""
     _check_context(store.token_hash(access), context)
-    return LambaUser(context, authorization_loader=lambda: _authorization(state))
+    return build_user(
+        context,
+        authorization_loader=lambda: _authorization(state),
+        tokens=TokenSet(access_token=access),
+    )
 
 
 def _resolve_or_raise(state: RequestState) -> LambaUser:
@@ -396,7 +401,10 @@ def _stale_user(state: RequestState) -> LambaUser | None:
             _check_claims(access_hash, claims)
             _check_context(access_hash, context)
             logger.warning("Lamba is unavailable; serving the last known context of a session")
-            return LambaUser(
-                context, authorization_loader=lambda: _authorization(state), stale=True
+            return build_user(
+                context,
+                authorization_loader=lambda: _authorization(state),
+                stale=True,
+                tokens=TokenSet(access_token=access),
             )
     return None
