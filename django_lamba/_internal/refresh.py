@@ -28,7 +28,7 @@ from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import TokenSet, mask
-from . import hostlock, store
+from . import clock, hostlock, store
 from .jwks import unverified_expiry
 
 logger = logging.getLogger("django_lamba.refresh")
@@ -46,7 +46,7 @@ def refresh_once(refresh_token: str) -> TokenSet:
     Raises ``LambaUnauthorized`` when Lamba definitively refused (sign the customer out) and
     ``LambaUnavailable`` / ``LambaRateLimited`` for anything that is not a definite answer.
     """
-    deadline = time.monotonic() + lamba_settings.REFRESH_WAIT
+    deadline = clock.monotonic() + lamba_settings.REFRESH_WAIT
     while True:
         rotated = store.get_rotated(refresh_token)
         if rotated is not None:
@@ -62,7 +62,7 @@ def refresh_once(refresh_token: str) -> TokenSet:
                     return _refresh_holding_lock(refresh_token)
                 finally:
                     store.release_lock(refresh_token)
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             logger.warning("Gave up waiting for a concurrent refresh of %s", mask(refresh_token))
             raise LambaUnavailable("A concurrent session refresh did not finish in time.")
         time.sleep(_POLL_INTERVAL)
