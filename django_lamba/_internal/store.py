@@ -1,13 +1,14 @@
 """What django_lamba keeps in Django's cache framework, and under which keys.
 
 Keys carry a hash of the token, never the token. The only tokens ever written to the cache are a
-just-rotated token set kept for the refresh grace window, and they are sealed with a key derived
-from the refresh token they replace: only a request that holds that refresh token can read them.
+just-rotated token set kept for the refresh grace window (``rotation``), sealed with a key derived
+from the refresh token they replace.
 
 The shared cache can fail (an outage reads as a miss) or be process-local, so what must hold
-whatever the cache does is also kept closer: what a refresh token was rotated into, its markers
-and back-offs in sealed host-local records (``hostlock``), shared by the workers of one host; and
-signed-out, rejected and vouched-for access tokens in this process's memory (bounded).
+whatever the cache does is also kept closer: back-offs (and, in ``rotation``, what a refresh token
+was rotated into and its markers) in sealed host-local records (``hostlock``), shared by the
+workers of one host; and signed-out, rejected and vouched-for access tokens in this process's
+memory (bounded).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 from django.core.cache import BaseCache, caches
 
 from ..conf import lamba_settings
-from ..types import LambaAuthorization, LambaContext, TokenSet
-from . import clock, hostlock, seal
+from ..types import LambaAuthorization, LambaContext
+from . import clock, hostlock
 
 logger = logging.getLogger("django_lamba.cache")
 
@@ -283,49 +284,7 @@ def forget_access_token(access_hash: str) -> None:
     cache().delete_many([f"lamba:ctx:{access_hash}", f"lamba:authz:{access_hash}"])
 
 
-# --- refresh coordination --------------------------------------------------------------------
-
-
-_ROTATED = "rotated tokens"
-
-
-def put_rotated(refresh_token: str, tokens: TokenSet) -> None:
-    """Remember, for the grace window, what ``refresh_token`` was rotated into."""
-    key = f"lamba:rotated:{token_hash(refresh_token)}"
-    grace = max(1, int(lamba_settings.REFRESH_GRACE))
-    cache().set(key, seal.seal(refresh_token, _ROTATED, key, tokens.to_dict()), timeout=grace)
-    # The workers of this host must find it even when the shared cache is down.
-    name = token_hash(refresh_token)
-    hostlock.put_record(name, "rotated", refresh_token, tokens.to_dict(), grace)
-
-
-def get_rotated(refresh_token: str) -> TokenSet | None:
-    """Return what ``refresh_token`` was rotated into during the grace window, if anything."""
-    key = f"lamba:rotated:{token_hash(refresh_token)}"
-    raw = seal.unseal(refresh_token, _ROTATED, key, cache().get(key))
-    if raw is None:
-        raw = hostlock.get_record(token_hash(refresh_token), "rotated", refresh_token)
-    if not isinstance(raw, dict):
-        return None
-    tokens = TokenSet.from_json(raw)
-    expires_at = tokens.refresh_token_expires_at
-    if expires_at and expires_at.timestamp() < clock.now():
-        return None
-    return tokens
-
-
-def mark(kind: str, refresh_token: str, timeout: float) -> None:
-    """Set a short-lived marker (``failed``, ``logged_out``) about a refresh token."""
-    seconds = max(1, int(timeout))
-    cache().set(f"lamba:{kind}:{token_hash(refresh_token)}", 1, timeout=seconds)
-    hostlock.put_record(token_hash(refresh_token), kind, refresh_token, 1, seconds)
-
-
-def is_marked(kind: str, refresh_token: str) -> bool:
-    if cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"):
-        return True
-    record = hostlock.get_record(token_hash(refresh_token), kind, refresh_token)
-    return bool(record == 1)
+# --- tokens Lamba issued, back-offs ----------------------------------------------------------
 
 
 def vouch(access_hash: str, expires_at: float | None) -> None:
@@ -360,18 +319,3 @@ def held(kind: str, token: str) -> float:
     if not isinstance(until, (int, float)):
         return 0.0
     return max(0.0, float(until) - clock.now())
-
-
-def acquire_lock(refresh_token: str) -> bool:
-    # The lock must outlive the refresh call it guards, or a second worker would reuse the token.
-    slowest_call = lamba_settings.TOTAL_TIMEOUT + 1
-    lock_timeout = max(1, int(max(lamba_settings.REFRESH_LOCK_TIMEOUT, slowest_call) + 0.999))
-    return bool(cache().add(f"lamba:lock:{token_hash(refresh_token)}", 1, timeout=lock_timeout))
-
-
-def release_lock(refresh_token: str) -> None:
-    cache().delete(f"lamba:lock:{token_hash(refresh_token)}")
-
-
-def is_locked(refresh_token: str) -> bool:
-    return cache().get(f"lamba:lock:{token_hash(refresh_token)}") is not None
