@@ -1098,54 +1098,46 @@ def test_injected_latency_times_out_or_slows_a_real_answer(
     emu: LambaEmulator, http: requests.Session, member: EmulatedUser
 ) -> None:
     token = emu.issue_session(member.email)["access_token"]
-    emu.inject_fault("/v1/me/context", latency=0.5)
+    whole = me(emu, http, token)
+    emu.inject_fault("/v1/me/context", latency=0.5, times=2)
     with pytest.raises(requests.Timeout):
         http.get(f"{emu.api_url}/v1/me/context", headers=auth(token), timeout=0.1)
-    emu.inject_fault("/v1/me/context", latency=0.2)
-    started = time.monotonic()
-    slow = requests.get(f"{emu.api_url}/v1/me/context", headers=auth(token), timeout=5)
+    slow = http.get(f"{emu.api_url}/v1/me/context", headers=auth(token), timeout=5)
     assert slow.status_code == 200
-    assert time.monotonic() - started >= 0.2
+    assert slow.json()["user"] == whole.json()["user"]
 
 
 def test_a_dripped_answer_arrives_whole_but_slowly(
     emu: LambaEmulator, http: requests.Session, member: EmulatedUser
 ) -> None:
     token = emu.issue_session(member.email)["access_token"]
+    url = f"{emu.api_url}/v1/me/context"
     whole = me(emu, http, token)
-    emu.inject_drip("/v1/me/context", interval=0.05, size=100, host="api")
-    started = time.monotonic()
-    with http.get(
-        f"{emu.api_url}/v1/me/context", headers=auth(token), stream=True, timeout=5
-    ) as dripped:
-        headers_after = time.monotonic() - started
-        body = dripped.raw.read()
-    took = time.monotonic() - started
-    pieces = -(-len(body) // 100)
-    assert pieces >= 3
+    emu.inject_drip("/v1/me/context", interval=0.01, size=100, host="api")
+    dripped = http.get(url, headers=auth(token), timeout=5)
     assert dripped.status_code == 200
-    assert dripped.headers["Content-Length"] == str(len(body))
-    assert json_of(body)["user"] == whole.json()["user"]
-    assert took >= 0.05 * pieces
-    # The head is sent at once (dripped, it alone would take ~2 s): only the body drips.
-    assert headers_after < 0.05 * pieces
+    assert dripped.headers["Content-Length"] == str(len(dripped.content))
+    assert len(dripped.content) > 200  # at least three pieces
+    assert dripped.json()["user"] == whole.json()["user"]
+    # The head is sent at once; the body waits between pieces, longer than this read timeout.
+    emu.inject_drip("/v1/me/context", interval=1.0, size=100, host="api")
+    with http.get(url, headers=auth(token), stream=True, timeout=(5, 0.3)) as slow:
+        assert slow.status_code == 200
+        with pytest.raises(requests.ConnectionError):
+            _ = slow.content
     assert me(emu, http, token).status_code == 200  # times=1: the next answer is whole
 
 
 def test_a_dripped_head_holds_back_even_the_status_line(
     emu: LambaEmulator, member: EmulatedUser
 ) -> None:
-    emu.inject_drip("/v1/me/context", interval=0.02, size=8, headers=True)
-    started = time.monotonic()
+    emu.inject_drip("/v1/me/context", interval=1.0, size=8, headers=True)
     with socket.create_connection(emu_address(emu.api_url), timeout=5) as sock:
         sock.sendall(b"GET /v1/me/context HTTP/1.1\r\nHost: x\r\n\r\n")
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(1024)
-    took = time.monotonic() - started
-    assert head.startswith(b"HTTP/1.1 401 ")
-    # Every 8 bytes of the head waited 20 ms: the status line was held back too.
-    assert took >= 0.02 * (len(head.split(b"\r\n\r\n")[0]) // 8)
+        assert sock.recv(1024) == b"HTTP/1.1"  # 8 bytes, and the rest of the line waits
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            sock.recv(1024)
 
 
 def test_the_emulator_answers_others_while_one_connection_drips(
@@ -1156,10 +1148,9 @@ def test_the_emulator_answers_others_while_one_connection_drips(
     with socket.create_connection(emu_address(emu.api_url), timeout=5) as slow:
         slow.sendall(b"GET /v1/me/context HTTP/1.1\r\nHost: x\r\n\r\n")
         assert slow.recv(4096).startswith(b"HTTP/1.1 401 ")  # the head, then the drip
-        started = time.monotonic()
-        assert me(emu, http, token).status_code == 200
-        assert me(emu, http, token, "authorization").status_code == 200
-        assert time.monotonic() - started < 0.5
+        for what in ("context", "authorization"):
+            answer = http.get(f"{emu.api_url}/v1/me/{what}", headers=auth(token), timeout=5)
+            assert answer.status_code == 200
 
 
 def test_a_stopping_emulator_ends_its_drips() -> None:
@@ -1168,9 +1159,8 @@ def test_a_stopping_emulator_ends_its_drips() -> None:
         sock = socket.create_connection(emu_address(running.api_url), timeout=5)
         sock.sendall(b"GET /v1/me/context HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(4096).startswith(b"HTTP/1.1 401 ")
-        started = time.monotonic()
-    assert time.monotonic() - started < 5
     with sock:
+        # Closed by the stop, not 30 s on (the socket's own timeout would raise first).
         assert sock.recv(4096) == b""
 
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from django_lamba._internal import hostlock
+from django_lamba.testing.clock import frozen
 
 pytestmark = pytest.mark.skipif(not hostlock.HAS_FLOCK, reason="needs fcntl (POSIX)")
 
-KEY = bytes(range(32))
-OTHER_KEY = bytes(32)
+SECRET = "the-refresh-token"
+OTHER_SECRET = "another-refresh-token"
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,7 @@ def test_a_directory_others_can_reach_is_refused(private_tmpdir: Path) -> None:
     assert hostlock.directory() is None
     with hostlock.try_lock("abc") as held:
         assert held  # per-process only, but still a lock
-    hostlock.put_record("abc", "rotated", KEY, {"a": 1}, 30)
+    hostlock.put_record("abc", "rotated", SECRET, {"a": 1}, 30)
     assert list(path.iterdir()) == []
 
 
@@ -88,6 +89,7 @@ def test_one_thread_holds_a_lock_the_others_are_refused() -> None:
 HOLD_IN_CHILD = """
 import sys, time
 from django_lamba._internal import hostlock
+from django_lamba.testing.clock import frozen
 with hostlock.try_lock("session") as held:
     print("held" if held else "refused", flush=True)
     time.sleep(float(sys.argv[1]))
@@ -131,27 +133,29 @@ def test_released_locks_leave_no_files() -> None:
 
 
 def test_a_record_is_read_back_only_with_its_key() -> None:
-    hostlock.put_record("abc", "rotated", KEY, {"access_token": "x"}, 30)
-    assert hostlock.get_record("abc", "rotated", KEY) == {"access_token": "x"}
-    assert hostlock.get_record("abc", "rotated", OTHER_KEY) is None
-    assert hostlock.get_record("abd", "rotated", KEY) is None
+    hostlock.put_record("abc", "rotated", SECRET, {"access_token": "x"}, 30)
+    assert hostlock.get_record("abc", "rotated", SECRET) == {"access_token": "x"}
+    assert hostlock.get_record("abc", "rotated", OTHER_SECRET) is None
+    assert hostlock.get_record("abd", "rotated", SECRET) is None
     assert b"access_token" not in (folder() / "abc.rotated").read_bytes()
 
 
 def test_a_record_renamed_to_another_kind_is_refused() -> None:
-    hostlock.put_record("abc", "failed", KEY, 1, 30)
+    hostlock.put_record("abc", "failed", SECRET, 1, 30)
     os.replace(folder() / "abc.failed", folder() / "abc.logged_out")
-    assert hostlock.get_record("abc", "logged_out", KEY) is None
+    assert hostlock.get_record("abc", "logged_out", SECRET) is None
 
 
 def test_records_expire_and_are_swept() -> None:
-    hostlock.put_record("old", "rotated", KEY, 1, 0.2)
-    hostlock.put_record("new", "rotated", KEY, 1, 60)
-    hostlock.put_record("older", "rotated", KEY, 1, 0.2)
-    time.sleep(0.3)
-    assert hostlock.get_record("old", "rotated", KEY) is None
-    assert not (folder() / "old.rotated").exists()  # read too late: deleted
-    hostlock.sweep(folder(), time.time())
+    with frozen() as clock:
+        hostlock.put_record("old", "rotated", SECRET, 1, 0.2)
+        hostlock.put_record("new", "rotated", SECRET, 1, 60)
+        hostlock.put_record("older", "rotated", SECRET, 1, 0.2)
+        assert hostlock.get_record("old", "rotated", SECRET) == 1
+        clock.advance(0.3)
+        assert hostlock.get_record("old", "rotated", SECRET) is None
+        assert not (folder() / "old.rotated").exists()  # read too late: deleted
+        hostlock.sweep(folder(), clock.now())
     assert sorted(p.name for p in folder().iterdir()) == ["new.rotated"]
 
 
@@ -166,9 +170,9 @@ def test_a_lock_file_left_by_a_crash_is_swept_when_old() -> None:
 
 def test_garbage_in_the_directory_is_not_a_record() -> None:
     (folder() / "abc.rotated").write_bytes(b"garbage")
-    assert hostlock.get_record("abc", "rotated", KEY) is None
+    assert hostlock.get_record("abc", "rotated", SECRET) is None
     (folder() / "abc.rotated").write_bytes(os.urandom(200))
-    assert hostlock.get_record("abc", "rotated", KEY) is None
+    assert hostlock.get_record("abc", "rotated", SECRET) is None
 
 
 def test_without_a_usable_directory_records_are_simply_absent(
@@ -178,5 +182,5 @@ def test_without_a_usable_directory_records_are_simply_absent(
         return None
 
     monkeypatch.setattr(hostlock, "directory", unusable)
-    hostlock.put_record("abc", "rotated", KEY, 1, 30)
-    assert hostlock.get_record("abc", "rotated", KEY) is None
+    hostlock.put_record("abc", "rotated", SECRET, 1, 30)
+    assert hostlock.get_record("abc", "rotated", SECRET) is None

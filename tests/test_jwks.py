@@ -91,6 +91,16 @@ def unsigned(header: dict[str, Any], payload: dict[str, Any], signature: bytes =
     )
 
 
+def serve_jwks(monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]) -> None:
+    """Have every JWKS fetch answer ``document``."""
+    real = LambaClient.get_document
+
+    def get_document(self: LambaClient, url: str, **kwargs: Any) -> dict[str, Any]:
+        return document if url.endswith(JWKS_PATH) else real(self, url, **kwargs)
+
+    monkeypatch.setattr(LambaClient, "get_document", get_document)
+
+
 def jwks_fetches(lamba: LambaEmulator) -> int:
     return lamba.call_count("GET", JWKS_PATH)
 
@@ -189,7 +199,7 @@ def test_sec09_a_token_must_use_the_algorithm_of_the_key_it_names(
     ec_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key()))
     ec_jwk.update(kid="ec-1", use="sig", alg="ES256")
     document = {"keys": [*lamba.jwks()["keys"], ec_jwk]}
-    monkeypatch.setattr(LambaClient, "get_jwks", lambda self: document)
+    serve_jwks(monkeypatch, document)
     rsa_kid = emulator_key(lamba).kid
     assert verify_access_token(
         signed(lamba, key=ec_key, algorithm="ES256", kid="ec-1")
@@ -471,7 +481,7 @@ def test_sec17_unparseable_keys_in_the_jwks_do_not_break_the_good_one(
         [],
     ]
     document = {"keys": [*garbage[:6], *good, *garbage[6:]]}
-    monkeypatch.setattr(LambaClient, "get_jwks", lambda self: document)
+    serve_jwks(monkeypatch, document)
     token = genuine_access_token(lamba, lamba_user)
     assert verify_access_token(token).verdict is Verdict.VALID
     # The symmetric key was dropped: a token naming it is not verified with it.
@@ -482,7 +492,7 @@ def test_sec17_unparseable_keys_in_the_jwks_do_not_break_the_good_one(
 def test_sec17_a_jwks_with_no_usable_key_leaves_tokens_to_the_api_host(
     lamba: LambaEmulator, monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]
 ) -> None:
-    monkeypatch.setattr(LambaClient, "get_jwks", lambda self: document)
+    serve_jwks(monkeypatch, document)
     assert verify_access_token(signed(lamba)).verdict is Verdict.UNKNOWN
 
 
@@ -490,7 +500,7 @@ def test_sec17_encryption_keys_are_not_used_for_signatures(
     lamba: LambaEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = {"keys": [dict(key, use="enc") for key in lamba.jwks()["keys"]]}
-    monkeypatch.setattr(LambaClient, "get_jwks", lambda self: document)
+    serve_jwks(monkeypatch, document)
     assert verify_access_token(signed(lamba)).verdict is Verdict.UNKNOWN
 
 
@@ -595,7 +605,7 @@ def test_an_unknown_kid_is_remembered_until_the_next_interval(
     assert verify_access_token(forged, now=start + 2).verdict is Verdict.INVALID
     assert asked == []
     # One interval later the kid may have been published: one more refetch is allowed.
-    store.cache().delete(jwks._cache_key("refetch"))
+    store.cache().delete(jwks._cache_key(jwks.auth_jwks_url(), "refetch"))
     assert verify_access_token(forged, now=start + 62).verdict is Verdict.INVALID
     assert jwks_fetches(lamba) == 3
 
@@ -605,3 +615,43 @@ def test_the_negative_kid_memory_is_bounded(lamba: LambaEmulator) -> None:
     for index in range(jwks._UNKNOWN_KIDS_MAX + 50):
         assert verify_access_token(signed(lamba, kid=f"kid-{index}")).verdict is Verdict.INVALID
     assert len(jwks._unknown_kids) == jwks._UNKNOWN_KIDS_MAX
+
+
+def test_key_sets_at_different_urls_are_cached_apart(
+    lamba: LambaEmulator, monkeypatch: pytest.MonkeyPatch, attacker_key: rsa.RSAPrivateKey
+) -> None:
+    """A branded OIDC issuer's keys never verify what the auth host's keys should, or back."""
+    branded = "https://login.example.test/.well-known/jwks.json"
+    jwk = RSAAlgorithm.to_jwk(attacker_key.public_key(), as_dict=True)
+    other = {"keys": [dict(jwk, kid="branded", use="sig")]}
+    fetched: list[str] = []
+    real = LambaClient.get_document
+
+    def get_document(self: LambaClient, url: str, **kwargs: Any) -> dict[str, Any]:
+        fetched.append(url)
+        return other if url == branded else real(self, url, **kwargs)
+
+    monkeypatch.setattr(LambaClient, "get_document", get_document)
+    assert verify_access_token(signed(lamba)).verdict is Verdict.VALID
+    branded_keys = jwks.key_set(branded)
+    assert branded_keys is not None and set(branded_keys) == {"branded"}
+    assert verify_access_token(signed(lamba, key=attacker_key, kid="branded")).verdict is (
+        Verdict.INVALID
+    )
+    assert jwks.key_set(branded) == branded_keys
+    assert fetched.count(branded) == 1
+    assert fetched.count(jwks.auth_jwks_url()) == 2  # the first fetch, one unknown-kid refetch
+
+
+def test_the_process_copy_is_not_trusted_past_the_max_age(
+    lamba: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_JWKS_CACHE_TTL = 10
+    settings.LAMBA_JWKS_MAX_AGE = 100
+    token = signed(lamba)
+    start = time.time()
+    assert verify_access_token(token, now=start).verdict is Verdict.VALID
+    lamba.inject_fault(JWKS_PATH, status=503, times=None)
+    assert verify_access_token(token, now=start + 99).verdict is Verdict.VALID
+    # Within the process copy's short life, but its keys are too old: fail closed.
+    assert verify_access_token(token, now=start + 101).verdict is Verdict.UNKNOWN

@@ -20,7 +20,9 @@ from django.test import Client
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from django_lamba.client import get_client
+from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator
+from django_lamba.testing.clock import FrozenClock, frozen
 from tests.flows import AT, HOME, PROBLEM_JSON, RT, token_cookies, whoami
 
 #: What ``django.test.Client`` answers (a test-only subclass of HttpResponseBase).
@@ -448,44 +450,80 @@ def test_sec41_a_bad_id_token_stops_before_userinfo(oidc: LambaEmulator, case: s
     assert whoami(client) == "anonymous"
 
 
-def _let_the_refetch_interval_pass() -> None:
+def _let_the_refetch_interval_pass(clock: FrozenClock) -> None:
+    clock.advance(lamba_settings.JWKS_MIN_REFETCH_INTERVAL)
+    # The shared cache's markers expire on the real clock: drop them.
     cache = caches["default"]
     for stored in list(cache._cache):  # type: ignore[attr-defined]
-        if stored.endswith(":refetch"):
+        if stored.endswith((":refetch", ":fetch")):
             cache.delete(stored.split(":", 2)[2])  # stored keys carry a ":1:" version prefix
 
 
 def test_sec41_rotated_keys_are_refetched_at_most_once_per_interval(oidc: LambaEmulator) -> None:
-    client, callback = _with_token_answer(oidc, lambda lamba, n: _sign(_claims(lamba, n)))
-    client.get(callback)
+    with frozen() as clock:
+        client, callback = _with_token_answer(oidc, lambda lamba, n: _sign(_claims(lamba, n)))
+        client.get(callback)
+        assert oidc.call_count("GET", JWKS_PATH) == 1
+        assert oidc.call_count("GET", USERINFO_PATH) == 1
+
+        # The provider rotates to a new key: the one refetch of this interval finds it.
+        rotated = [public_jwk(OTHER_RSA_KEY, "rotated")]
+
+        def new_key(lamba: LambaEmulator, nonce: str) -> str:
+            return _sign(_claims(lamba, nonce), key=OTHER_RSA_KEY, kid="rotated")
+
+        client, callback = _with_token_answer(oidc, new_key, jwks=rotated)
+        client.get(callback)
+        assert oidc.call_count("GET", JWKS_PATH) == 2
+        assert oidc.call_count("GET", USERINFO_PATH) == 2
+
+        def made_up(kid: str) -> Any:
+            client, callback = _with_token_answer(
+                oidc, lambda lamba, n: _sign(_claims(lamba, n), kid=kid), jwks=rotated
+            )
+            return client.get(callback)
+
+        # A burst of made-up kids causes no further fetches within the interval.
+        for index in range(3):
+            assert_refused(made_up(f"made-up-{index}"), NOT_VERIFIED)
+        assert oidc.call_count("GET", JWKS_PATH) == 2
+
+        # Once the interval has passed, one more refetch is allowed, and only one.
+        _let_the_refetch_interval_pass(clock)
+        for index in range(3, 6):
+            assert_refused(made_up(f"made-up-{index}"), NOT_VERIFIED)
+        assert oidc.call_count("GET", JWKS_PATH) == 3
+
+
+def test_id_tokens_and_access_tokens_share_one_cached_key_set(oidc: LambaEmulator) -> None:
+    client = Client()
+    assert sign_in(client, oidc).status_code == 302
+    assert whoami(client) == EMAIL  # the access token, verified with the same keys
     assert oidc.call_count("GET", JWKS_PATH) == 1
-    assert oidc.call_count("GET", USERINFO_PATH) == 1
 
-    # The provider rotates to a new key. Just after a fetch, an unknown kid is not refetched.
-    rotated = [public_jwk(OTHER_RSA_KEY, "rotated")]
 
-    def new_key(lamba: LambaEmulator, nonce: str) -> str:
-        return _sign(_claims(lamba, nonce), key=OTHER_RSA_KEY, kid="rotated")
+def test_without_provider_keys_the_sign_in_stops_as_an_outage(oidc: LambaEmulator) -> None:
+    client = Client()
+    callback = authorize(oidc, begin(client))
+    oidc.inject_fault(JWKS_PATH, status=503, times=None)
+    response = client.get(callback)
+    assert_refused(response, "unavailable right now", status=503)
+    assert oidc.call_count("GET", USERINFO_PATH) == 0
+    assert whoami(client) == "anonymous"
 
-    client, callback = _with_token_answer(oidc, new_key, jwks=rotated)
-    assert_refused(client.get(callback), NOT_VERIFIED)
-    assert oidc.call_count("GET", JWKS_PATH) == 1
 
-    # Once the interval has passed, one refetch finds the new key.
-    _let_the_refetch_interval_pass()
-    client, callback = _with_token_answer(oidc, new_key, jwks=rotated)
-    client.get(callback)
-    assert oidc.call_count("GET", JWKS_PATH) == 2
-    assert oidc.call_count("GET", USERINFO_PATH) == 2
-
-    # A burst of made-up kids causes no further fetches within the interval.
-    for index in range(3):
-        kid = f"made-up-{index}"
-        client, callback = _with_token_answer(
-            oidc, lambda lamba, n, kid=kid: _sign(_claims(lamba, n), kid=kid), jwks=rotated
-        )
-        assert_refused(client.get(callback), NOT_VERIFIED)
-    assert oidc.call_count("GET", JWKS_PATH) == 2
+def test_provider_keys_older_than_the_max_age_are_not_trusted(
+    oidc: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_JWKS_CACHE_TTL = 10
+    settings.LAMBA_JWKS_MAX_AGE = 100
+    with frozen() as clock:
+        assert sign_in(Client(), oidc).status_code == 302
+        oidc.inject_fault(JWKS_PATH, status=503, times=None)
+        clock.advance(99)
+        assert sign_in(Client(), oidc).status_code == 302  # stale but inside the max age
+        clock.advance(2)
+        assert_refused(sign_in(Client(), oidc), "unavailable right now", status=503)
 
 
 # --- SECURITY 42: userinfo must be about the same subject ----------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import django
@@ -28,6 +27,7 @@ from django_lamba.client import get_client
 from django_lamba.conf import lamba_settings
 from django_lamba.exceptions import LambaPaymentRequired
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
+from django_lamba.testing.clock import frozen
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL
 from django_lamba.user import LambaUser
 
@@ -120,7 +120,7 @@ def test_sec26_a_cached_key_set_keeps_verifying_through_an_outage_until_max_age(
 
     def later(seconds: float) -> Verdict:
         jwks.clear_local_keys()
-        store.cache().delete(jwks._cache_key("fetch"))  # the refetch interval has passed
+        store.cache().delete(jwks._cache_key(jwks.auth_jwks_url(), "fetch"))  # interval passed
         return verify_access_token(token, now=start + seconds).verdict
 
     assert later(50) is Verdict.VALID  # stale, refetch failed, still inside the max age
@@ -145,7 +145,6 @@ def test_sec26_beyond_max_age_the_api_host_decides_instead_of_local_keys(
     lamba: LambaEmulator,
     lamba_user: EmulatedUser,
     settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
     offset: float,
     expected: list[tuple[str, str]],
 ) -> None:
@@ -154,11 +153,10 @@ def test_sec26_beyond_max_age_the_api_host_decides_instead_of_local_keys(
     assert verify_access_token(scoped(lamba)["access_token"]).verdict is Verdict.VALID
     lamba.inject_fault(JWKS_PATH, status=503, times=None)
     jwks.clear_local_keys()
-    real_time = time.time
-    monkeypatch.setattr(jwks, "time", SimpleNamespace(time=lambda: real_time() + offset))
     expired = scoped(lamba, access_token_ttl=-120)
     lamba.reset_calls()
-    response = client_with_tokens(expired).get("/whoami/")
+    with frozen(time.time() + offset):
+        response = client_with_tokens(expired).get("/whoami/")
     assert response.content == b"user@example.com"
     # Locally verified, an expired token is refreshed first; unverifiable, the API host is asked.
     calls = [(r.host, r.path) for r in lamba.requests_log if r.path != JWKS_PATH]
@@ -382,18 +380,19 @@ def test_a_failing_host_is_paused_instead_of_holding_every_worker(
     settings.LAMBA_READ_TIMEOUT = 0.2
     settings.LAMBA_MAX_RETRIES = 0
     settings.LAMBA_CIRCUIT_FAILURES = 3
-    settings.LAMBA_CIRCUIT_RESET = 0.5
+    settings.LAMBA_CIRCUIT_RESET = 30
     lamba.inject_fault(CONTEXT_PATH, latency=1.0, times=None)
-    answers = [client_with_tokens(scoped(lamba)).get("/protected/") for _ in range(6)]
-    assert [a.status_code for a in answers] == [503] * 6
-    # Three timeouts opened the circuit: the next three never reached Lamba.
-    assert contexts(lamba) == 3
-    assert 0 < int(answers[-1]["Retry-After"]) <= 1
-    # Once the pause is over, one trial call goes through and, Lamba being back, closes it.
-    lamba.clear_faults()
-    time.sleep(0.6)
-    assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
-    assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
+    with frozen() as clock:
+        answers = [client_with_tokens(scoped(lamba)).get("/protected/") for _ in range(6)]
+        assert [a.status_code for a in answers] == [503] * 6
+        # Three timeouts opened the circuit: the next three never reached Lamba.
+        assert contexts(lamba) == 3
+        assert 0 < int(answers[-1]["Retry-After"]) <= 30
+        # Once the pause is over, one trial call goes through and, Lamba being back, closes it.
+        lamba.clear_faults()
+        clock.advance(30)
+        assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
+        assert client_with_tokens(scoped(lamba)).get("/protected/").status_code == 200
     assert contexts(lamba) == 5
 
 

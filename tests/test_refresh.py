@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import hostlock, store
+from django_lamba._internal import hostlock, rotation, store
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
@@ -164,7 +164,7 @@ def test_sec21_a_request_that_gives_up_waiting_is_not_logged_out(
     lamba.inject_fault(REFRESH_PATH, latency=0.8, times=1)
     with ThreadPoolExecutor(1) as pool:
         winner = pool.submit(client_with_tokens(tokens).get, "/whoami/")
-        wait_for(lambda: store.is_locked(tokens["refresh_token"]))
+        wait_for(lambda: rotation.is_locked(tokens["refresh_token"]))
         loser = client_with_tokens(tokens).get("/protected/")
         assert loser.status_code == 503  # not a sign-in redirect
         assert set_cookies(loser) == {}

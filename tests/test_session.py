@@ -24,6 +24,7 @@ from django_lamba._internal.jwks import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
+from django_lamba.testing.clock import frozen
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL, LAMBA_USER_PASSWORD
 from django_lamba.types import LambaContext
 from tests.broken_cache import BROKEN_CACHE
@@ -330,29 +331,31 @@ def test_signing_out_and_rotating_are_private_too(
 def test_a_worker_sees_a_sign_out_elsewhere_within_the_local_ttl(
     lamba: LambaEmulator, lamba_client: Client, settings: Any
 ) -> None:
-    settings.LAMBA_LOCAL_CONTEXT_TTL = 0.3
-    assert lamba_client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
-    lamba.reset_calls()
-    # Warm: within the local window not even the shared cache is read (no network at all).
-    reads = {"n": 0}
-    real_cache = store.cache
-
-    def counting_cache() -> store.SafeCache:
-        reads["n"] += 1
-        return real_cache()
-
-    store.cache = counting_cache  # type: ignore[assignment]
-    try:
+    settings.LAMBA_LOCAL_CONTEXT_TTL = 30
+    with frozen() as clock:
         assert lamba_client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
-        assert reads["n"] == 0
-    finally:
-        store.cache = real_cache  # type: ignore[assignment]
-    # Another worker signs this session out: only the shared cache says so ...
-    access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
-    caches["default"].set(f"lamba:ctx:{store.token_hash(access)}", "ended", 60)
-    time.sleep(0.4)
-    # ... and once the local window has passed, this worker sees it too.
-    assert lamba_client.get("/whoami/").content == b"anonymous"
+        lamba.reset_calls()
+        # Warm: within the local window not even the shared cache is read (no network at all).
+        reads = {"n": 0}
+        real_cache = store.cache
+
+        def counting_cache() -> store.SafeCache:
+            reads["n"] += 1
+            return real_cache()
+
+        store.cache = counting_cache  # type: ignore[assignment]
+        try:
+            assert lamba_client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
+            assert reads["n"] == 0
+        finally:
+            store.cache = real_cache  # type: ignore[assignment]
+        # Another worker signs this session out: only the shared cache says so ...
+        access = lamba_client.cookies[lamba_settings.SESSION_COOKIE].value
+        caches["default"].set(f"lamba:ctx:{store.token_hash(access)}", "ended", 60)
+        assert lamba_client.get("/whoami/").content == LAMBA_USER_EMAIL.encode()
+        clock.advance(30)
+        # ... and once the local window has passed, this worker sees it too.
+        assert lamba_client.get("/whoami/").content == b"anonymous"
     assert lamba.calls.total() == 0
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 
 from ..conf import lamba_settings
 from ..exceptions import LambaUnavailable
+from . import clock
 
 logger = logging.getLogger("django_lamba.client")
 
@@ -36,7 +36,7 @@ def before_call(host: str) -> None:
     circuit = _circuits.get(host)
     if circuit is None or circuit.open_until == 0.0:
         return
-    now = time.monotonic()
+    now = clock.monotonic()
     with _lock:
         if now < circuit.open_until:
             wait = circuit.open_until - now
@@ -65,7 +65,7 @@ def failed(host: str) -> None:
         circuit = _circuits.setdefault(host, _Circuit())
         circuit.failures += 1
         if circuit.failures >= threshold:
-            circuit.open_until = time.monotonic() + lamba_settings.CIRCUIT_RESET
+            circuit.open_until = clock.monotonic() + lamba_settings.CIRCUIT_RESET
             if circuit.failures == threshold:
                 logger.warning(
                     "Lamba at %s failed %d times in a row; pausing calls for %.0f s",

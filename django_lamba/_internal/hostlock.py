@@ -12,9 +12,9 @@ this host lock first; it costs one small file operation, and only on the (rare) 
   holders can never lock different files of one name. Threads of one process also meet in an
   in-process set first (``flock`` alone would serialize them too, at the cost of a file each).
 * Records (what a refresh token was rotated into, that it failed, that it was signed out, a
-  back-off) are files ``<hash>.<kind>``, sealed with AES-GCM under a key the caller derives from
-  the refresh token, with the file name as associated data: only a request holding that token can
-  read one, and a record cannot be renamed into another kind. Each file's mtime is set to its
+  back-off) are files ``<hash>.<kind>``, sealed (``seal``) with a key derived from a secret the
+  caller gives (the refresh token) and bound to the file name: only a request holding that token
+  can read one, and a record cannot be renamed into another kind. Each file's mtime is set to its
   expiry (the grace window for rotated tokens), so expired records are deleted without being
   decrypted: by whoever reads one too late, and by a sweep of the directory at most every 30 s
   per process whenever a record is written.
@@ -29,20 +29,17 @@ This coordinates the workers of one host. Several hosts still need a working sha
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from . import clock, seal
 
 try:
     import fcntl
@@ -55,7 +52,8 @@ except ImportError:  # pragma: no cover - Windows
 logger = logging.getLogger("django_lamba.cache")
 
 #: Records are tiny (a token set); anything bigger in the directory is not ours.
-_MAX_RECORD_BYTES = 64 * 1024
+_MAX_RECORD_BYTES = seal.MAX_SEALED_BYTES
+_PURPOSE = "host record"
 #: How often one process sweeps expired records, and how old a lock file must be to be swept.
 _SWEEP_INTERVAL = 30.0
 _STALE_LOCK_AGE = 600.0
@@ -160,15 +158,13 @@ def _unlock(path: Path, fd: int) -> None:
     os.close(fd)
 
 
-def put_record(name: str, kind: str, key: bytes, data: Any, ttl: float) -> None:
-    """Keep ``data`` (JSON) for ``ttl`` seconds as ``<name>.<kind>``, sealed with ``key``."""
+def put_record(name: str, kind: str, secret: str, data: Any, ttl: float) -> None:
+    """Keep ``data`` (JSON) for ``ttl`` seconds as ``<name>.<kind>``, sealed with ``secret``."""
     folder = directory()
     if folder is None or ttl <= 0:
         return
-    until = time.time() + ttl
-    nonce = os.urandom(12)
-    plain = json.dumps({"until": until, "data": data}).encode()
-    sealed = nonce + AESGCM(key).encrypt(nonce, plain, f"{name}.{kind}".encode())
+    until = clock.now() + ttl
+    sealed = seal.seal(secret, _PURPOSE, f"{name}.{kind}", {"until": until, "data": data})
     try:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         try:
@@ -185,8 +181,8 @@ def put_record(name: str, kind: str, key: bytes, data: Any, ttl: float) -> None:
     _sweep_now_and_then(folder)
 
 
-def get_record(name: str, kind: str, key: bytes) -> Any:
-    """Return the data of an unexpired record ``<name>.<kind>`` sealed with ``key``, else None."""
+def get_record(name: str, kind: str, secret: str) -> Any:
+    """Return the data of the unexpired record ``<name>.<kind>`` sealed with ``secret``."""
     folder = directory()
     if folder is None:
         return None
@@ -197,16 +193,10 @@ def get_record(name: str, kind: str, key: bytes) -> Any:
         return None
     with os.fdopen(fd, "rb") as handle:
         sealed = handle.read(_MAX_RECORD_BYTES + 1)
-    if len(sealed) < 13 or len(sealed) > _MAX_RECORD_BYTES:
-        return None
-    try:
-        plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], f"{name}.{kind}".encode())
-        record = json.loads(plain)
-    except (InvalidTag, ValueError):
-        return None
+    record = seal.unseal(secret, _PURPOSE, f"{name}.{kind}", sealed)
     if not isinstance(record, dict) or not isinstance(record.get("until"), (int, float)):
         return None
-    if record["until"] <= time.time():
+    if record["until"] <= clock.now():
         with suppress(OSError):
             os.unlink(path)  # past its window: nobody may read it any more
         return None
@@ -215,7 +205,7 @@ def get_record(name: str, kind: str, key: bytes) -> Any:
 
 def _sweep_now_and_then(folder: Path) -> None:
     global _swept_at
-    now = time.time()
+    now = clock.now()
     if now - _swept_at < _SWEEP_INTERVAL:
         return
     _swept_at = now

@@ -1,8 +1,13 @@
-"""Local verification of Lamba access tokens against the auth host's JWKS.
+"""Signing keys (JWKS), cached, and local verification of Lamba access tokens with them.
 
-The key set lives in the shared cache (one fetch serves every worker) with a per-process copy in
-front of it. Fetches, including the first one and the refetch an unknown ``kid`` asks for, happen
-at most once per ``LAMBA_JWKS_MIN_REFETCH_INTERVAL`` in each process, and across every worker
+This is the one JWKS cache: access tokens use the auth host's key set, ID tokens the key set the
+OIDC provider's discovery document names; both are cached by their URL, so when the provider is
+Lamba the same document is fetched and cached once, and a branded issuer's keys never mix with
+the auth host's. Each key set lives in the shared cache (one fetch serves every worker) with a
+per-process copy in front of it.
+
+Fetches, including the first one and the refetch an unknown ``kid`` asks for, happen at most once
+per ``LAMBA_JWKS_MIN_REFETCH_INTERVAL`` in each process, and across every worker
 sharing a working cache. The per-process limit holds whatever the cache does (its ``add`` fails
 open during an outage), so neither a flood of forged key ids nor a JWKS outage becomes a flood of
 JWKS fetches. A key id still unknown after the (bounded) refetch is remembered negatively (per
@@ -12,8 +17,9 @@ refetch, at most one interval on; a token this server itself just received from 
 for in the meantime (``session``).
 
 During an outage the cached set keeps verifying until ``LAMBA_JWKS_MAX_AGE``; after that, or when
-no key set could ever be fetched, nothing is verified locally (fail closed: the API host is asked
-instead, and no token is trusted on its looks).
+no key set could ever be fetched, nothing is verified with it (fail closed: for an access token
+the API host is asked instead, and no token is trusted on its looks; an OIDC sign-in stops with
+an outage answer).
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -35,7 +40,7 @@ from jwt import PyJWK
 from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError
-from . import store
+from . import clock, store
 
 logger = logging.getLogger("django_lamba.jwt")
 
@@ -50,6 +55,8 @@ _ASYMMETRIC_KTY = {"RSA", "EC", "OKP"}
 #: Longer tokens are refused before any decoding (a cookie cannot be this big anyway).
 MAX_TOKEN_LENGTH = 16 * 1024
 _LOCAL_KEYS_TTL = 30.0
+#: Where the auth host publishes its keys (``LambaClient.get_jwks`` fetches the same URL).
+AUTH_JWKS_PATH = "/.well-known/jwks.json"
 
 
 class Verdict(enum.Enum):
@@ -75,9 +82,9 @@ class _KeySet:
 
 _local_lock = threading.Lock()
 _local: dict[str, _KeySet] = {}
-#: When this process last tried each kind of fetch, per issuer: ``{(issuer, kind): time}``.
+#: When this process last tried each kind of fetch, per JWKS URL: ``{(url, kind): time}``.
 _attempts: dict[tuple[str, str], float] = {}
-#: Key ids a refetch did not find, per issuer: ``{(issuer, kid): until}``; emptied by a fetch.
+#: Key ids a refetch did not find, per JWKS URL: ``{(url, kid): until}``; emptied by a fetch.
 _unknown_kids: OrderedDict[tuple[str, str], float] = OrderedDict()
 _UNKNOWN_KIDS_MAX = 1024
 
@@ -131,46 +138,51 @@ def _parse_keys(document: Any) -> dict[str, PyJWK]:
     return keys
 
 
-def _cache_key(suffix: str) -> str:
-    issuer = hashlib.sha256(lamba_settings.AUTH_BASE_URL.encode()).hexdigest()[:16]
-    return f"lamba:jwks:{issuer}:{suffix}"
+def auth_jwks_url() -> str:
+    """Return the URL of the auth host's key set (the one access tokens are signed with)."""
+    return get_client().auth_base_url + AUTH_JWKS_PATH
 
 
-def _fetch(now: float) -> _KeySet | None:
+def _cache_key(url: str, suffix: str) -> str:
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return f"lamba:jwks:{digest}:{suffix}"
+
+
+def _fetch(url: str, now: float) -> _KeySet | None:
     try:
-        document = get_client().get_jwks()
+        document = get_client().get_document(url)
     except LambaError as exc:
-        logger.warning("Could not fetch the JWKS: %s", exc)
+        logger.warning("Could not fetch the JWKS at %s: %s", url, exc)
         return None
     store.cache().set(
-        _cache_key("doc"),
+        _cache_key(url, "doc"),
         {"doc": document, "fetched_at": now},
         timeout=max(1, int(lamba_settings.JWKS_MAX_AGE)),
     )
     return _KeySet(_parse_keys(document), now, now)
 
 
-def _may_fetch(kind: str, now: float) -> bool:
+def _may_fetch(url: str, kind: str, now: float) -> bool:
     """Whether this process may fetch (``kind``: scheduled or unknown-kid) now; notes the try."""
     interval = lamba_settings.JWKS_MIN_REFETCH_INTERVAL
-    key = (lamba_settings.AUTH_BASE_URL, kind)
+    key = (url, kind)
     with _local_lock:
         last = _attempts.get(key)
         if last is not None and 0 <= now - last < interval:
             return False
         _attempts[key] = now
     # Across the workers sharing the cache too (this ``add`` answers True when the cache fails).
-    marker = _cache_key(kind)
+    marker = _cache_key(url, kind)
     return store.cache().add(marker, 1, timeout=max(1, int(interval)))
 
 
-def _load(now: float, *, force: bool = False) -> _KeySet | None:
+def _load(url: str, now: float, *, force: bool = False) -> _KeySet | None:
     """Return the freshest usable key set, fetching it when stale (or when ``force``)."""
-    issuer = lamba_settings.AUTH_BASE_URL
-    local = _local.get(issuer)
-    if local and not force and 0 <= now - local.loaded_at < _LOCAL_KEYS_TTL:
+    local = _local.get(url)
+    fresh_here = local is not None and 0 <= now - local.loaded_at < _LOCAL_KEYS_TTL
+    if local and fresh_here and not force and now - local.fetched_at < lamba_settings.JWKS_MAX_AGE:
         return local
-    cached = store.cache().get(_cache_key("doc"))
+    cached = store.cache().get(_cache_key(url, "doc"))
     keyset: _KeySet | None = None
     if isinstance(cached, dict) and _is_number(cached.get("fetched_at")):
         fetched_at = float(cached["fetched_at"])
@@ -182,8 +194,8 @@ def _load(now: float, *, force: bool = False) -> _KeySet | None:
         # The shared cache lost it, is down or holds an older set: our own copy still counts.
         keyset = _KeySet(local.keys, local.fetched_at, now)
     stale = keyset is None or now - keyset.fetched_at >= lamba_settings.JWKS_CACHE_TTL
-    if (force or stale) and _may_fetch("refetch" if force else "fetch", now):
-        fresh = _fetch(now)
+    if (force or stale) and _may_fetch(url, "refetch" if force else "fetch", now):
+        fresh = _fetch(url, now)
         if fresh is not None:
             keyset = fresh
     if keyset is not None and now - keyset.fetched_at >= lamba_settings.JWKS_MAX_AGE:
@@ -192,24 +204,42 @@ def _load(now: float, *, force: bool = False) -> _KeySet | None:
         if keyset is not None:
             if local is None or keyset.fetched_at != local.fetched_at:
                 _unknown_kids.clear()  # a new set: any kid may be in it
-            _local[issuer] = keyset
+            _local[url] = keyset
         else:
-            _local.pop(issuer, None)
+            _local.pop(url, None)
     return keyset
 
 
-def _is_known_unknown(kid: str, now: float) -> bool:
-    until = _unknown_kids.get((lamba_settings.AUTH_BASE_URL, kid))
+def _is_known_unknown(url: str, kid: str, now: float) -> bool:
+    until = _unknown_kids.get((url, kid))
     return until is not None and now < until
 
 
-def _remember_unknown(kid: str, now: float) -> None:
+def _remember_unknown(url: str, kid: str, now: float) -> None:
     with _local_lock:
-        key = (lamba_settings.AUTH_BASE_URL, kid)
+        key = (url, kid)
         _unknown_kids[key] = now + max(1.0, lamba_settings.JWKS_MIN_REFETCH_INTERVAL)
         _unknown_kids.move_to_end(key)
         while len(_unknown_kids) > _UNKNOWN_KIDS_MAX:
             _unknown_kids.popitem(last=False)
+
+
+def key_set(
+    url: str, *, unknown_kid: str | None = None, now: float | None = None
+) -> dict[str, PyJWK] | None:
+    """Return the usable keys published at ``url`` by ``kid``; ``None`` when none can be trusted.
+
+    ``unknown_kid`` says the caller's ``kid`` is not in the set it was given: the set is then
+    refetched, at most once per interval (and not again for a ``kid`` that refetch missed).
+    """
+    moment = clock.now() if now is None else now
+    keyset = _load(url, moment)
+    known_unknown = unknown_kid is None or _is_known_unknown(url, unknown_kid, moment)
+    if keyset is not None and unknown_kid is not None and not known_unknown:
+        keyset = _load(url, moment, force=True) or keyset
+        if unknown_kid not in keyset.keys:
+            _remember_unknown(url, unknown_kid, moment)
+    return None if keyset is None else keyset.keys
 
 
 def clear_local_keys() -> None:
@@ -253,15 +283,14 @@ def verify_access_token(token: str, *, now: float | None = None) -> Verification
     kid = header.get("kid", "")
     if not isinstance(kid, str):
         return Verification(Verdict.INVALID, reason="kid is not a string")
-    moment = time.time() if now is None else now
-    keyset = _load(moment)
-    if keyset is not None and kid not in keyset.keys and not _is_known_unknown(kid, moment):
-        keyset = _load(moment, force=True) or keyset
-        if kid not in keyset.keys:
-            _remember_unknown(kid, moment)
-    if keyset is None or not keyset.keys:
+    moment = clock.now() if now is None else now
+    url = auth_jwks_url()
+    keys = key_set(url, now=moment)
+    if keys is not None and kid not in keys:
+        keys = key_set(url, unknown_kid=kid, now=moment)
+    if not keys:
         return Verification(Verdict.UNKNOWN, reason="no usable JWKS")
-    key = keyset.keys.get(kid)
+    key = keys.get(kid)
     if key is None:
         # Not in a key set fetched at most one interval ago: forged, or published since (then
         # the next refetch finds it). Never worth a call to the API host.

@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
-import os
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import jwt
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwt import PyJWK
 
 from ..client import get_client
 from ..conf import lamba_settings
-from ..exceptions import LambaError
-from . import store
-from .jwks import _parse_keys, looks_like_jwt
+from ..exceptions import LambaUnavailable
+from . import clock, seal, store
+from .jwks import key_set, looks_like_jwt
 
 logger = logging.getLogger("django_lamba.oidc")
 
@@ -38,7 +33,7 @@ logger = logging.getLogger("django_lamba.oidc")
 ALGORITHMS = ("RS256", "ES256")
 FLOW_TTL = 600
 BINDING_COOKIE = "lamba_oidc"
-_AAD = b"django-lamba oidc attempt v1"
+_PURPOSE = "oidc attempt"
 
 VERIFY_FAILED = "The sign-in could not be verified. Please start again."
 
@@ -128,26 +123,6 @@ def provider(issuer: str) -> Provider:
     return metadata
 
 
-def _provider_keys(jwks_uri: str, *, force: bool = False) -> dict[str, PyJWK]:
-    """Return the provider's keys; ``force`` refetches, at most once per interval."""
-    cache_key = f"lamba:oidc:jwks:{_digest(jwks_uri)[:32]}"
-    cached = store.cache().get(cache_key)
-    if isinstance(cached, dict) and not force:
-        return _parse_keys(cached)
-    interval = lamba_settings.JWKS_MIN_REFETCH_INTERVAL
-    if isinstance(cached, dict) and not store.cache().add(cache_key + ":refetch", 1, interval):
-        return _parse_keys(cached)
-    try:
-        document = get_client().get_document(jwks_uri)
-    except LambaError:
-        if isinstance(cached, dict):
-            return _parse_keys(cached)
-        raise
-    store.cache().set(cache_key, document, timeout=lamba_settings.JWKS_CACHE_TTL)
-    store.cache().add(cache_key + ":refetch", 1, interval)
-    return _parse_keys(document)
-
-
 def _fits(key: PyJWK, alg: str) -> bool:
     if key.algorithm_name != alg:
         return False
@@ -160,6 +135,21 @@ def _pick(keys: dict[str, PyJWK], kid: str, alg: str) -> PyJWK | None:
     candidates = [keys[kid]] if kid in keys else ([] if kid else list(keys.values()))
     fitting = [key for key in candidates if _fits(key, alg)]
     return fitting[0] if len(fitting) == 1 else None
+
+
+def _provider_key(jwks_uri: str, kid: str, alg: str) -> PyJWK:
+    """Return the one provider key for ``kid`` and ``alg`` (the shared JWKS cache's rules)."""
+    keys = key_set(jwks_uri)
+    key = None if keys is None else _pick(keys, kid, alg)
+    if key is None and keys is not None:
+        keys = key_set(jwks_uri, unknown_kid=kid)
+        key = None if keys is None else _pick(keys, kid, alg)
+    if keys is None:
+        # Nothing fetched, or too old to trust: fail closed, as an outage of the provider.
+        raise LambaUnavailable("The sign-in provider's keys could not be fetched.")
+    if key is None:
+        raise OIDCError("no provider key matches the id_token")
+    return key
 
 
 # --- ID token ----------------------------------------------------------------------------------
@@ -192,12 +182,7 @@ def verify_id_token(
     typ = header.get("typ")
     if typ is not None and str(typ).lower() not in {"jwt", "application/jwt"}:
         raise OIDCError(f"id_token typ {str(typ)[:20]!r} is not an ID token")
-    kid = str(header.get("kid") or "")
-    key = _pick(_provider_keys(metadata.jwks_uri), kid, str(alg))
-    if key is None:
-        key = _pick(_provider_keys(metadata.jwks_uri, force=True), kid, str(alg))
-    if key is None:
-        raise OIDCError("no provider key matches the id_token")
+    key = _provider_key(metadata.jwks_uri, str(header.get("kid") or ""), str(alg))
     try:
         claims: dict[str, Any] = jwt.decode(
             id_token,
@@ -261,9 +246,8 @@ def binding_matches(attempt: Attempt, binding_id: str) -> bool:
     return bool(binding_id) and secrets.compare_digest(attempt.binding, _digest(binding_id))
 
 
-def _state_key(state: str) -> tuple[str, bytes]:
-    secret = hashlib.sha256(b"django-lamba oidc state v1\x00" + state.encode()).digest()
-    return f"lamba:oidc:attempt:{hashlib.sha256(secret).hexdigest()}", secret
+def _cache_key(state: str) -> str:
+    return f"lamba:oidc:attempt:{seal.slot_id(_PURPOSE, state)}"
 
 
 def start_attempt(binding_id: str, redirect_uri: str, next_url: str, issuer: str) -> Attempt:
@@ -276,12 +260,11 @@ def start_attempt(binding_id: str, redirect_uri: str, next_url: str, issuer: str
         redirect_uri=redirect_uri,
         next_url=next_url,
         issuer=issuer,
-        started_at=time.time(),
+        started_at=clock.now(),
     )
-    cache_key, secret = _state_key(attempt.state)
-    nonce = os.urandom(12)
-    sealed = AESGCM(secret).encrypt(nonce, json.dumps(asdict(attempt)).encode(), _AAD)
-    store.cache().set(cache_key, nonce + sealed, timeout=FLOW_TTL)
+    cache_key = _cache_key(attempt.state)
+    sealed = seal.seal(attempt.state, _PURPOSE, cache_key, asdict(attempt))
+    store.cache().set(cache_key, sealed, timeout=FLOW_TTL)
     return attempt
 
 
@@ -289,17 +272,17 @@ def take_attempt(state: str) -> Attempt | None:
     """Return the attempt for ``state`` and forget it; ``None`` if unknown, expired or used."""
     if not state or len(state) > 128 or not state.isascii():
         return None
-    cache_key, secret = _state_key(state)
+    cache_key = _cache_key(state)
     sealed = store.cache().get(cache_key)
     # Only the request whose delete removed the entry may use it: a replay racing it loses.
-    if not isinstance(sealed, bytes) or len(sealed) < 13 or not store.cache().delete(cache_key):
+    if not isinstance(sealed, bytes) or not store.cache().delete(cache_key):
         return None
+    data = seal.unseal(state, _PURPOSE, cache_key, sealed)
     try:
-        data = json.loads(AESGCM(secret).decrypt(sealed[:12], sealed[12:], _AAD))
         attempt = Attempt(**data)
-    except (InvalidTag, ValueError, TypeError):
+    except TypeError:  # not a dict, or not an attempt's fields
         return None
-    if time.time() - attempt.started_at > FLOW_TTL:
+    if clock.now() - attempt.started_at > FLOW_TTL:
         return None
     return attempt
 

@@ -28,7 +28,7 @@ from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import TokenSet, mask
-from . import hostlock, store
+from . import clock, hostlock, rotation, store
 from .jwks import unverified_expiry
 
 logger = logging.getLogger("django_lamba.refresh")
@@ -46,23 +46,23 @@ def refresh_once(refresh_token: str) -> TokenSet:
     Raises ``LambaUnauthorized`` when Lamba definitively refused (sign the customer out) and
     ``LambaUnavailable`` / ``LambaRateLimited`` for anything that is not a definite answer.
     """
-    deadline = time.monotonic() + lamba_settings.REFRESH_WAIT
+    deadline = clock.monotonic() + lamba_settings.REFRESH_WAIT
     while True:
-        rotated = store.get_rotated(refresh_token)
+        rotated = rotation.get_rotated(refresh_token)
         if rotated is not None:
             return _unless_logged_out(refresh_token, rotated)
-        if store.is_marked("logged_out", refresh_token):
+        if rotation.is_marked("logged_out", refresh_token):
             raise LambaUnauthorized(error_code="session_logged_out")
-        if store.is_marked("failed", refresh_token):
+        if rotation.is_marked("failed", refresh_token):
             raise LambaUnauthorized(error_code="refresh_failed")
         _raise_if_backing_off(refresh_token)
         with hostlock.try_lock(store.token_hash(refresh_token)) as held_here:
-            if held_here and store.acquire_lock(refresh_token):
+            if held_here and rotation.acquire_lock(refresh_token):
                 try:
                     return _refresh_holding_lock(refresh_token)
                 finally:
-                    store.release_lock(refresh_token)
-        if time.monotonic() >= deadline:
+                    rotation.release_lock(refresh_token)
+        if clock.monotonic() >= deadline:
             logger.warning("Gave up waiting for a concurrent refresh of %s", mask(refresh_token))
             raise LambaUnavailable("A concurrent session refresh did not finish in time.")
         time.sleep(_POLL_INTERVAL)
@@ -79,21 +79,21 @@ def _raise_if_backing_off(refresh_token: str) -> None:
 
 def _refresh_holding_lock(refresh_token: str) -> TokenSet:
     # Another worker may have finished (or failed, or backed off) between our look and our lock.
-    rotated = store.get_rotated(refresh_token)
+    rotated = rotation.get_rotated(refresh_token)
     if rotated is not None:
         return _unless_logged_out(refresh_token, rotated)
-    if store.is_marked("failed", refresh_token):
+    if rotation.is_marked("failed", refresh_token):
         raise LambaUnauthorized(error_code="refresh_failed")
     _raise_if_backing_off(refresh_token)
     try:
         tokens = get_client().refresh(refresh_token)
     except LambaUnauthorized:
-        store.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
+        rotation.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
         raise
     except LambaError as exc:
         if exc.has_code("invalid_grant"):
             # OAuth's way of saying "this refresh token is dead", whatever the status.
-            store.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
+            rotation.mark("failed", refresh_token, lamba_settings.REFRESH_GRACE)
             raise LambaUnauthorized(error_code="invalid_grant", status=exc.status) from None
         if isinstance(exc, LambaRateLimited):
             wait = min(max(exc.retry_after or 0.0, OUTAGE_BACKOFF), MAX_BACKOFF)
@@ -102,14 +102,14 @@ def _refresh_holding_lock(refresh_token: str) -> TokenSet:
             store.hold("refresh_unavailable", refresh_token, OUTAGE_BACKOFF)
         logger.warning("Could not refresh session %s (%s); keeping it", mask(refresh_token), exc)
         raise
-    store.put_rotated(refresh_token, tokens)
+    rotation.put_rotated(refresh_token, tokens)
     logger.info("Refreshed session %s -> %s", mask(refresh_token), mask(tokens.refresh_token))
     return _unless_logged_out(refresh_token, tokens)
 
 
 def _unless_logged_out(refresh_token: str, tokens: TokenSet) -> TokenSet:
     # A refresh that finishes after the customer signed out must not sign them back in.
-    if store.is_marked("logged_out", refresh_token) or store.is_marked(
+    if rotation.is_marked("logged_out", refresh_token) or rotation.is_marked(
         "logged_out", tokens.refresh_token
     ):
         raise LambaUnauthorized(error_code="session_logged_out")
@@ -133,11 +133,11 @@ def note_logout(*refresh_tokens: str | None, access_tokens: Iterable[str | None]
     for token in refresh_tokens:
         if not token:
             continue
-        store.mark("logged_out", token, window)
-        successor = store.get_rotated(token)
+        rotation.mark("logged_out", token, window)
+        successor = rotation.get_rotated(token)
         if successor is not None:
             if successor.refresh_token:
-                store.mark("logged_out", successor.refresh_token, window)
+                rotation.mark("logged_out", successor.refresh_token, window)
             access = successor.access_token
             expires_at = unverified_expiry(access)
             if expires_at is None and successor.access_token_expires_at is not None:

@@ -1,34 +1,29 @@
 """What django_lamba keeps in Django's cache framework, and under which keys.
 
 Keys carry a hash of the token, never the token. The only tokens ever written to the cache are a
-just-rotated token set kept for the refresh grace window, and they are sealed with a key derived
-from the refresh token they replace: only a request that holds that refresh token can read them.
+just-rotated token set kept for the refresh grace window (``rotation``), sealed with a key derived
+from the refresh token they replace.
 
 The shared cache can fail (an outage reads as a miss) or be process-local, so what must hold
-whatever the cache does is also kept closer: what a refresh token was rotated into, its markers
-and back-offs in sealed host-local records (``hostlock``), shared by the workers of one host; and
-signed-out, rejected and vouched-for access tokens in this process's memory (bounded).
+whatever the cache does is also kept closer: back-offs (and, in ``rotation``, what a refresh token
+was rotated into and its markers) in sealed host-local records (``hostlock``), shared by the
+workers of one host; and signed-out, rejected and vouched-for access tokens in this process's
+memory (bounded).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import threading
-import time
 from collections import OrderedDict
-from datetime import datetime, timezone
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.cache import BaseCache, caches
 
 from ..conf import lamba_settings
-from ..types import LambaAuthorization, LambaContext, TokenSet
-from . import hostlock
+from ..types import LambaAuthorization, LambaContext
+from . import clock, hostlock
 
 logger = logging.getLogger("django_lamba.cache")
 
@@ -103,7 +98,7 @@ def token_hash(token: str) -> str:
 
 def _ttl(expires_at: float | None, ttl: float) -> int:
     if expires_at is not None:
-        ttl = min(ttl, expires_at - time.time())
+        ttl = min(ttl, expires_at - clock.now())
     return int(ttl)
 
 
@@ -127,7 +122,7 @@ _LOCAL_MAX = 1024
 
 
 def _remember(access_hash: str, raw: dict[str, Any], context: LambaContext) -> None:
-    fresh_until = time.monotonic() + lamba_settings.LOCAL_CONTEXT_TTL
+    fresh_until = clock.monotonic() + lamba_settings.LOCAL_CONTEXT_TTL
     with _local_lock:
         _local[access_hash] = (fresh_until, raw, context)
         _local.move_to_end(access_hash)
@@ -160,14 +155,14 @@ class _Memory:
         if seconds <= 0:
             return
         with self._lock:
-            self._until[access_hash] = time.time() + seconds
+            self._until[access_hash] = clock.now() + seconds
             self._until.move_to_end(access_hash)
             while len(self._until) > self._size:
                 self._until.popitem(last=False)
 
     def __contains__(self, access_hash: object) -> bool:
         until = self._until.get(access_hash) if isinstance(access_hash, str) else None
-        return until is not None and until > time.time()
+        return until is not None and until > clock.now()
 
     def clear(self) -> None:
         with self._lock:
@@ -189,7 +184,7 @@ def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
     if access_hash in _ended:
         return None, True
     local = _local.get(access_hash)
-    if local is not None and local[0] > time.monotonic():
+    if local is not None and local[0] > clock.monotonic():
         return local[2], False
     raw = cache().get(f"lamba:ctx:{access_hash}")
     if raw == _ENDED:
@@ -210,7 +205,7 @@ def end_access_token(access_hash: str, expires_at: float | None) -> None:
     when the shared cache is down. The expiry is the one the token claims (only ever used to keep
     this marker long enough); a token without one is remembered for ``ENDED_MAX_TTL``.
     """
-    remaining = ENDED_MAX_TTL if expires_at is None else expires_at - time.time()
+    remaining = ENDED_MAX_TTL if expires_at is None else expires_at - clock.now()
     seconds = max(1, int(min(remaining, ENDED_MAX_TTL) + lamba_settings.JWT_LEEWAY + 0.999))
     _ended.add(access_hash, seconds)
     _forget_local(access_hash)
@@ -245,7 +240,7 @@ def set_context(access_hash: str, context: LambaContext, expires_at: float | Non
     if stale_ttl > 0 and context.session.id:
         cache().set(
             _stale_key(context.session.id),
-            {"ctx": context.raw, "at": time.time()},
+            {"ctx": context.raw, "at": clock.now()},
             timeout=int(stale_ttl),
         )
 
@@ -289,60 +284,7 @@ def forget_access_token(access_hash: str) -> None:
     cache().delete_many([f"lamba:ctx:{access_hash}", f"lamba:authz:{access_hash}"])
 
 
-# --- refresh coordination --------------------------------------------------------------------
-
-
-def _seal_key(refresh_token: str) -> bytes:
-    return hashlib.sha256(b"django-lamba grace v1\x00" + refresh_token.encode()).digest()
-
-
-def put_rotated(refresh_token: str, tokens: TokenSet) -> None:
-    """Remember, for the grace window, what ``refresh_token`` was rotated into."""
-    nonce = os.urandom(12)
-    plain = json.dumps(tokens.to_dict()).encode()
-    sealed = nonce + AESGCM(_seal_key(refresh_token)).encrypt(nonce, plain, None)
-    grace = max(1, int(lamba_settings.REFRESH_GRACE))
-    cache().set(f"lamba:rotated:{token_hash(refresh_token)}", sealed, timeout=grace)
-    # The workers of this host must find it even when the shared cache is down.
-    hostlock.put_record(
-        token_hash(refresh_token), "rotated", _seal_key(refresh_token), tokens.to_dict(), grace
-    )
-
-
-def get_rotated(refresh_token: str) -> TokenSet | None:
-    """Return what ``refresh_token`` was rotated into during the grace window, if anything."""
-    raw: Any = None
-    sealed = cache().get(f"lamba:rotated:{token_hash(refresh_token)}")
-    if isinstance(sealed, bytes) and len(sealed) >= 13:
-        try:
-            plain = AESGCM(_seal_key(refresh_token)).decrypt(sealed[:12], sealed[12:], None)
-            raw = json.loads(plain)
-        except InvalidTag:
-            raw = None
-    if raw is None:
-        raw = hostlock.get_record(token_hash(refresh_token), "rotated", _seal_key(refresh_token))
-    if not isinstance(raw, dict):
-        return None
-    tokens = TokenSet.from_json(raw)
-    if tokens.refresh_token_expires_at and tokens.refresh_token_expires_at < datetime.now(
-        timezone.utc
-    ):
-        return None
-    return tokens
-
-
-def mark(kind: str, refresh_token: str, timeout: float) -> None:
-    """Set a short-lived marker (``failed``, ``logged_out``) about a refresh token."""
-    seconds = max(1, int(timeout))
-    cache().set(f"lamba:{kind}:{token_hash(refresh_token)}", 1, timeout=seconds)
-    hostlock.put_record(token_hash(refresh_token), kind, _seal_key(refresh_token), 1, seconds)
-
-
-def is_marked(kind: str, refresh_token: str) -> bool:
-    if cache().get(f"lamba:{kind}:{token_hash(refresh_token)}"):
-        return True
-    record = hostlock.get_record(token_hash(refresh_token), kind, _seal_key(refresh_token))
-    return bool(record == 1)
+# --- tokens Lamba issued, back-offs ----------------------------------------------------------
 
 
 def vouch(access_hash: str, expires_at: float | None) -> None:
@@ -364,31 +306,16 @@ def is_vouched(access_hash: str) -> bool:
 def hold(kind: str, token: str, seconds: float) -> None:
     """Back off from calls about ``token`` for ``seconds`` (after a 429 or an outage)."""
     if seconds > 0:
-        until = time.time() + seconds
+        until = clock.now() + seconds
         cache().set(f"lamba:hold:{kind}:{token_hash(token)}", until, timeout=int(seconds + 1.999))
-        hostlock.put_record(token_hash(token), f"hold-{kind}", _seal_key(token), until, seconds)
+        hostlock.put_record(token_hash(token), f"hold-{kind}", token, until, seconds)
 
 
 def held(kind: str, token: str) -> float:
     """Return how many seconds remain of a back-off set with :func:`hold` (0 if none)."""
     until = cache().get(f"lamba:hold:{kind}:{token_hash(token)}")
     if not isinstance(until, (int, float)):
-        until = hostlock.get_record(token_hash(token), f"hold-{kind}", _seal_key(token))
+        until = hostlock.get_record(token_hash(token), f"hold-{kind}", token)
     if not isinstance(until, (int, float)):
         return 0.0
-    return max(0.0, float(until) - time.time())
-
-
-def acquire_lock(refresh_token: str) -> bool:
-    # The lock must outlive the refresh call it guards, or a second worker would reuse the token.
-    slowest_call = lamba_settings.TOTAL_TIMEOUT + 1
-    lock_timeout = max(1, int(max(lamba_settings.REFRESH_LOCK_TIMEOUT, slowest_call) + 0.999))
-    return bool(cache().add(f"lamba:lock:{token_hash(refresh_token)}", 1, timeout=lock_timeout))
-
-
-def release_lock(refresh_token: str) -> None:
-    cache().delete(f"lamba:lock:{token_hash(refresh_token)}")
-
-
-def is_locked(refresh_token: str) -> bool:
-    return cache().get(f"lamba:lock:{token_hash(refresh_token)}") is not None
+    return max(0.0, float(until) - clock.now())
