@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import time
 
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 
 from ..conf import lamba_settings
 from ..exceptions import LambaRateLimited
-from . import store
+from . import clock, store
 
 
 def flow_cookie_name(base: str) -> str:
@@ -98,7 +97,7 @@ def _count(name: str) -> str:
     limit, window = lamba_settings.IP_RATE_LIMIT, lamba_settings.IP_RATE_WINDOW
     if limit <= 0 or window <= 0:
         return ""
-    now = time.time()
+    now = clock.now()
     slot = math.floor(now / window)
     key = f"lamba:ratelimit:{name}:{slot}"
     cache = store.cache()

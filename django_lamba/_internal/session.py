@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
-from . import binding, store
+from . import binding, clock, store
 from .jwks import MAX_TOKEN_LENGTH, Verdict, unverified_expiry, verify_access_token
 from .refresh import MAX_BACKOFF, refresh_once
 
@@ -82,7 +81,7 @@ _VERIFIED_MAX = 4096
 
 
 def _verify(token: str, token_hash: str) -> tuple[Verdict, dict[str, Any]]:
-    now = time.time()
+    now = clock.now()
     hit = _verified.get(token_hash)
     if hit is not None and hit[0] > now:
         return Verdict.VALID, hit[1]
@@ -213,7 +212,7 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
                 return _user(state, access, context)
         if verdict is Verdict.VALID:
             expires_at = float(claims["exp"])
-            if expires_at <= time.time() and state.refresh_token:
+            if expires_at <= clock.now() and state.refresh_token:
                 access = None  # inside our leeway, but the API host would say 401: refresh first
         elif verdict is not Verdict.UNKNOWN:
             access = None  # expired or untrustworthy: only a refresh can help

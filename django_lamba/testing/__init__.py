@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from ._models import EmulatedUser, Fault, OutboxMessage, RecordedRequest
 from .clients import client_with_tokens
+from .clock import FrozenClock, frozen
 from .emulator import LambaEmulator
 from .reset import reset
 
 __all__ = [
     "EmulatedUser",
     "Fault",
+    "FrozenClock",
     "LambaEmulator",
     "OutboxMessage",
     "RecordedRequest",
     "client_with_tokens",
+    "frozen",
     "reset",
 ]

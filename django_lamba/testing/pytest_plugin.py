@@ -4,6 +4,8 @@
 ``conftest.py`` for other options (e.g. ``token_format="opaque"``). ``lamba`` resets it for
 each test, points Django's settings at it and forgets django_lamba's per-process memos and cache
 (``django_lamba.testing.reset``); ``lamba_user`` and ``lamba_client`` build on it.
+``lamba_clock`` freezes the library's clock and the emulator's together: ``advance(seconds)``
+lets tokens expire without sleeping.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ._models import EmulatedUser
+from .clock import FrozenClock, frozen
 from .emulator import LambaEmulator
 from .reset import reset
 
@@ -82,3 +85,15 @@ def lamba_client(lamba: LambaEmulator, lamba_user: EmulatedUser) -> Client:
         environment=lamba.environment,
     )
     return client_with_tokens(tokens)
+
+
+@pytest.fixture
+def lamba_clock(lamba: LambaEmulator) -> Iterator[FrozenClock]:
+    """Freeze django_lamba's clock and the emulator's together; ``advance()`` moves both."""
+    real = lamba.clock
+    with frozen() as clock:
+        lamba.clock = clock.now
+        try:
+            yield clock
+        finally:
+            lamba.clock = real
