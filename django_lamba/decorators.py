@@ -18,8 +18,7 @@ from typing import Any, TypeVar, overload
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.http import HttpRequest
 
-from ._internal import access
-from ._internal import perms as checks
+from ._internal import access, perms
 from ._internal.access import Requirement, denied_response
 from ._internal.access import aget_user as _auser
 
@@ -124,10 +123,10 @@ def lamba_permission_required(
     login_url: str | None = None,
 ) -> Callable[[View], View]:
     """Require Lamba permission ``perm`` (or all of several; at least one with ``any=True``)."""
-    wanted = checks.normalize(perm, "permission")
+    wanted = perms.normalize(perm, "permission")
 
     def requirement(user: Any) -> bool:
-        return checks.has_permissions(user, wanted, any)
+        return perms.has_permissions(user, wanted, any)
 
     return _guard(requirement, raise_exception=raise_exception, login_url=login_url)
 
@@ -140,10 +139,10 @@ def lamba_role_required(
     login_url: str | None = None,
 ) -> Callable[[View], View]:
     """Require the Project role ``role`` (or all of several; at least one with ``any=True``)."""
-    wanted = checks.normalize(role, "role")
+    wanted = perms.normalize(role, "role")
 
     def requirement(user: Any) -> bool:
-        return checks.has_roles(user, wanted, any)
+        return perms.has_roles(user, wanted, any)
 
     return _guard(requirement, raise_exception=raise_exception, login_url=login_url)
 
@@ -163,7 +162,7 @@ def lamba_project_admin_required(
 ) -> View | Callable[[View], View]:
     """Require an administrator of the active Project; usable bare or with arguments."""
     decorator: Callable[[View], View] = _guard(
-        checks.is_project_admin, raise_exception=raise_exception, login_url=login_url
+        perms.is_project_admin, raise_exception=raise_exception, login_url=login_url
     )
     if view is not None:
         return decorator(view)

@@ -18,7 +18,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from ._internal import perms as checks
+from ._internal import perms
 from ._internal.access import Requirement, aget_user, denied_response
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class LambaPermissionRequiredMixin(LambaAccessMixin):
                 f"{type(self).__name__}.permission_required, or override "
                 f"{type(self).__name__}.get_permission_required()."
             )
-        return checks.normalize(self.permission_required, "permission")
+        return perms.normalize(self.permission_required, "permission")
 
     def get_permission_any(self) -> bool:
         return self.permission_any
@@ -132,7 +132,7 @@ class LambaPermissionRequiredMixin(LambaAccessMixin):
         wanted, any_ = self.get_permission_required(), self.get_permission_any()
 
         def requirement(user: Any) -> bool:
-            return checks.has_permissions(user, wanted, any_)
+            return perms.has_permissions(user, wanted, any_)
 
         return self.lamba_dispatch(super().dispatch, requirement, request, *args, **kwargs)
 
@@ -151,7 +151,7 @@ class LambaRoleRequiredMixin(LambaAccessMixin):
                 f"{type(self).__name__}.role_required, or override "
                 f"{type(self).__name__}.get_role_required()."
             )
-        return checks.normalize(self.role_required, "role")
+        return perms.normalize(self.role_required, "role")
 
     def get_role_any(self) -> bool:
         return self.role_any
@@ -160,7 +160,7 @@ class LambaRoleRequiredMixin(LambaAccessMixin):
         wanted, any_ = self.get_role_required(), self.get_role_any()
 
         def requirement(user: Any) -> bool:
-            return checks.has_roles(user, wanted, any_)
+            return perms.has_roles(user, wanted, any_)
 
         return self.lamba_dispatch(super().dispatch, requirement, request, *args, **kwargs)
 
@@ -170,5 +170,5 @@ class LambaProjectAdminRequiredMixin(LambaAccessMixin):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return self.lamba_dispatch(
-            super().dispatch, checks.is_project_admin, request, *args, **kwargs
+            super().dispatch, perms.is_project_admin, request, *args, **kwargs
         )
