@@ -32,7 +32,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backends import build_user
 from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
@@ -41,6 +40,7 @@ from ..user import LambaAnonymousUser, LambaUser
 from . import binding, clock, store
 from .jwks import MAX_TOKEN_LENGTH, Verdict, unverified_expiry, verify_access_token
 from .refresh import MAX_BACKOFF, refresh_once
+from .users import build_user
 
 logger = logging.getLogger("django_lamba.session")
 

@@ -1,0 +1,189 @@
+"""What builds ``request.user`` for a verified context: the configured user factory.
+
+``LAMBA_USER_FACTORY`` (a dotted path to a ``LambaUser`` subclass or a function) when set, else
+``make_user`` of the first ``LambaBackend`` (or subclass) in ``AUTHENTICATION_BACKENDS``. The
+choice is resolved once per process and forgotten when those settings change.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.contrib.auth import load_backend
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from ..client import get_client
+from ..types import LambaAuthorization, LambaContext, TokenSet
+from ..user import LambaUser
+
+AuthorizationLoader = Callable[[], LambaAuthorization]
+
+#: The setting (or environment variable) naming a user factory, a dotted path.
+USER_FACTORY_SETTING = "LAMBA_USER_FACTORY"
+STOCK_BACKEND = "django_lamba.backends.LambaBackend"
+
+
+class UserFactory(Protocol):
+    """What builds ``request.user``: ``LambaBackend.make_user``'s signature, without ``self``."""
+
+    def __call__(
+        self,
+        context: LambaContext,
+        tokens: TokenSet | None = None,
+        *,
+        authorization_loader: AuthorizationLoader | None = None,
+        stale: bool = False,
+    ) -> LambaUser: ...
+
+
+def direct_loader(access_token: str) -> AuthorizationLoader:
+    return lambda: get_client().get_authorization(access_token)
+
+
+# --- the factory behind request.user ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    factory: UserFactory
+    #: The ``AUTHENTICATION_BACKENDS`` entry that answers for these users (``user.backend``).
+    backend_path: str
+
+
+_resolved_lock = threading.Lock()
+_resolved: list[_Resolved] = []
+
+
+def get_user_factory() -> UserFactory:
+    """Return what builds ``request.user``: ``LAMBA_USER_FACTORY``, else the backend's hook."""
+    return _resolve().factory
+
+
+def build_user(
+    context: LambaContext,
+    *,
+    authorization_loader: AuthorizationLoader | None = None,
+    stale: bool = False,
+    tokens: TokenSet | None = None,
+) -> LambaUser:
+    """Build ``request.user`` for a verified, bound context with the configured factory."""
+    resolved = _resolve()
+    user = resolved.factory(
+        context, tokens, authorization_loader=authorization_loader, stale=stale
+    )
+    if not isinstance(user, LambaUser):
+        raise ImproperlyConfigured(
+            f"The Lamba user factory returned {type(user).__name__}, not a LambaUser (subclass)."
+        )
+    user.backend = resolved.backend_path
+    return user
+
+
+def clear_user_factory() -> None:
+    """Forget the resolved factory (after ``AUTHENTICATION_BACKENDS`` or the setting changed)."""
+    with _resolved_lock:
+        _resolved.clear()
+
+
+def _resolve() -> _Resolved:
+    if _resolved:
+        return _resolved[0]
+    path, backend_factory = _configured_backend()
+    factory = _factory_from_setting() or backend_factory
+    found = _Resolved(factory, path)
+    with _resolved_lock:
+        _resolved[:] = [found]
+    return found
+
+
+def _configured_backend() -> tuple[str, UserFactory]:
+    """Return the first ``LambaBackend`` (or subclass) in ``AUTHENTICATION_BACKENDS``.
+
+    Recognised by its ``make_user`` and ``lamba_permission`` hooks, so this module needs no
+    import of ``backends`` (which imports the session code, which imports this).
+    """
+    for path in settings.AUTHENTICATION_BACKENDS:
+        backend = load_backend(path)
+        make_user = getattr(backend, "make_user", None)
+        if callable(make_user) and hasattr(backend, "lamba_permission"):
+            return path, _adapted(make_user)
+    # Not configured (system check django_lamba.E005 says so): the stock behaviour still works.
+    return STOCK_BACKEND, _user_class_factory(LambaUser)
+
+
+def _factory_from_setting() -> UserFactory | None:
+    path = getattr(settings, USER_FACTORY_SETTING, None) or os.environ.get(USER_FACTORY_SETTING)
+    if not path:
+        return None
+    if not isinstance(path, str):
+        raise ImproperlyConfigured(f"{USER_FACTORY_SETTING} must be a dotted path (a string).")
+    try:
+        target = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"{USER_FACTORY_SETTING}={path!r} cannot be imported: {exc}"
+        ) from exc
+    if isinstance(target, type) and issubclass(target, LambaUser):
+        return _user_class_factory(target)
+    if not callable(target):
+        raise ImproperlyConfigured(
+            f"{USER_FACTORY_SETTING}={path!r} is neither a LambaUser subclass nor a callable."
+        )
+    return _adapted(target)
+
+
+def _user_class_factory(user_class: type[LambaUser]) -> UserFactory:
+    def make_user(
+        context: LambaContext,
+        tokens: TokenSet | None = None,
+        *,
+        authorization_loader: AuthorizationLoader | None = None,
+        stale: bool = False,
+    ) -> LambaUser:
+        if authorization_loader is None and tokens is not None:
+            authorization_loader = direct_loader(tokens.access_token)
+        return user_class(context, authorization_loader=authorization_loader, stale=stale)
+
+    return make_user
+
+
+def _adapted(make_user: Callable[..., LambaUser]) -> UserFactory:
+    """Return ``make_user``, wrapped when it still has the old ``(context, tokens)`` signature."""
+    try:
+        inspect.signature(make_user).bind(None, None, authorization_loader=None, stale=False)
+    except TypeError:
+        pass
+    except ValueError:  # no signature to inspect (a builtin): trust it
+        return make_user
+    else:
+        return make_user
+    warnings.warn(
+        f"{make_user.__qualname__}(context, tokens) is the old make_user signature; accept "
+        "authorization_loader= and stale= keywords too (see docs/authorization.md).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+
+    def legacy(
+        context: LambaContext,
+        tokens: TokenSet | None = None,
+        *,
+        authorization_loader: AuthorizationLoader | None = None,
+        stale: bool = False,
+    ) -> LambaUser:
+        user = make_user(context, tokens or TokenSet(access_token=""))
+        user.is_stale = stale
+        if authorization_loader is not None:
+            # The old hook built its own uncached loader; the request's one goes through the cache.
+            user._authorization_loader = authorization_loader
+        return user
+
+    return legacy
