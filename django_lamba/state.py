@@ -21,7 +21,8 @@ from django.middleware.csrf import rotate_token
 
 from ._internal import store
 from ._internal.refresh import note_logout
-from ._internal.session import RequestState, note_issued, resolve_user
+from ._internal.session import RequestState, resolve_user
+from ._internal.verified import note_issued
 from .client import get_client
 from .conf import lamba_settings
 from .cookies import delete_token_cookies, fits_in_cookies, mark_private, set_token_cookies

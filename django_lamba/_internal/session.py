@@ -28,19 +28,20 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..client import get_client
 from ..conf import lamba_settings
-from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
+from ..exceptions import LambaError, LambaUnauthorized
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
 from . import binding, clock, store
-from .jwks import MAX_TOKEN_LENGTH, Verdict, unverified_expiry, verify_access_token
-from .refresh import MAX_BACKOFF, refresh_once
+from .jwks import MAX_TOKEN_LENGTH, Verdict
+from .lookups import fetch_authorization, fetch_context
+from .refresh import refresh_once
 from .users import build_user
+from .verified import expiry_of
+from .verified import verify as _verify
 
 logger = logging.getLogger("django_lamba.session")
 
@@ -71,40 +72,6 @@ class RequestState:
     @property
     def current_access_token(self) -> str | None:
         return self.new_tokens.access_token if self.new_tokens else self.access_token
-
-
-# Verified claims per access-token hash: a JWT's signature does not change, so the RSA check is
-# done once per token per process. Bounded, and never past the token's own ``exp`` + leeway.
-_verified_lock = threading.Lock()
-_verified: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
-_VERIFIED_MAX = 4096
-
-
-def _verify(token: str, token_hash: str) -> tuple[Verdict, dict[str, Any]]:
-    now = clock.now()
-    hit = _verified.get(token_hash)
-    if hit is not None and hit[0] > now:
-        return Verdict.VALID, hit[1]
-    result = verify_access_token(token)
-    if result.verdict is Verdict.VALID:
-        expires = float(result.claims["exp"]) + lamba_settings.JWT_LEEWAY
-        with _verified_lock:
-            _verified[token_hash] = (expires, result.claims)
-            while len(_verified) > _VERIFIED_MAX:
-                _verified.popitem(last=False)
-    elif result.verdict is Verdict.INVALID:
-        if store.is_vouched(token_hash):
-            # Lamba issued it; our local checks disagree (a configuration mismatch, logged when
-            # it was issued). Let the API host decide rather than refreshing on every request.
-            return Verdict.UNKNOWN, {}
-        logger.info("Ignoring a Lamba access cookie that failed verification: %s", result.reason)
-    return result.verdict, result.claims
-
-
-def clear_verified_cache() -> None:
-    """Forget per-process verification results (tests)."""
-    with _verified_lock:
-        _verified.clear()
 
 
 def _usable(token: str | None) -> str | None:
@@ -217,7 +184,7 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
         elif verdict is not Verdict.UNKNOWN:
             access = None  # expired or untrustworthy: only a refresh can help
     if access:
-        context = _fetch_context(access, expires_at)
+        context = fetch_context(access, expires_at)
         if context is not None:
             return _user(state, access, context)
     # No usable access token, or the API host said 401: refresh once and try once more. A
@@ -232,7 +199,7 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
     if ended:
         raise LambaUnauthorized(error_code="session_logged_out")
     if context is None:
-        context = _fetch_context(access, _expiry_of(access, state.new_tokens))
+        context = fetch_context(access, expiry_of(access, state.new_tokens))
     if context is None:
         raise LambaUnauthorized(error_code="unauthorized_after_refresh")
     return _user(state, access, context)
@@ -251,102 +218,6 @@ def _refresh(state: RequestState) -> str:
     return tokens.access_token
 
 
-def note_issued(tokens: TokenSet) -> None:
-    """Check a token set Lamba just issued (a sign-in) as the next request will."""
-    _expiry_of(tokens.access_token, tokens)
-
-
-def _expiry_of(access: str, tokens: TokenSet | None) -> float | None:
-    """Return when a token Lamba just issued expires; vouch for it if local checks disagree."""
-    verdict, claims = _verify(access, store.token_hash(access))
-    if verdict is Verdict.VALID:
-        return float(claims["exp"])
-    expires_at = (
-        tokens.access_token_expires_at.timestamp()
-        if tokens and tokens.access_token_expires_at
-        else None
-    )
-    if verdict is Verdict.INVALID:
-        logger.error(
-            "An access token Lamba just issued fails local verification; check "
-            "LAMBA_JWT_ISSUER, LAMBA_JWT_AUDIENCE and LAMBA_JWT_ALGORITHMS."
-        )
-        store.vouch(store.token_hash(access), expires_at or unverified_expiry(access))
-    return expires_at
-
-
-def _hold_on_rate_limit(access: str, exc: LambaRateLimited) -> None:
-    if exc.retry_after:
-        store.hold("api", access, min(exc.retry_after, MAX_BACKOFF))
-
-
-def _raise_if_held(access: str) -> None:
-    wait = store.held("api", access)
-    if wait > 0:
-        raise LambaRateLimited(retry_after=wait)
-
-
-@dataclass
-class _Flight:
-    """One in-progress ``/v1/me/context`` call that other threads wait for instead of repeating."""
-
-    done: threading.Event = field(default_factory=threading.Event)
-    context: LambaContext | None = None
-    error: LambaError | None = None
-
-
-_flights_lock = threading.Lock()
-_flights: dict[str, _Flight] = {}
-
-
-def _fetch_context(access: str, expires_at: float | None) -> LambaContext | None:
-    """Return ``/v1/me/context`` for ``access`` (one call per token per process at a time)."""
-    access_hash = store.token_hash(access)
-    with _flights_lock:
-        flight = _flights.get(access_hash)
-        leader = flight is None
-        if flight is None:
-            flight = _flights[access_hash] = _Flight()
-    if not leader:
-        # E.g. every request that waited for one refresh now wants the new token's context.
-        if not flight.done.wait(lamba_settings.TOTAL_TIMEOUT):
-            raise LambaUnavailable("A concurrent /v1/me/context call did not finish in time.")
-        if flight.error is not None:
-            raise flight.error
-        return flight.context
-    try:
-        flight.context = _fetch_context_now(access, expires_at)
-        return flight.context
-    except LambaError as exc:
-        flight.error = exc
-        raise
-    finally:
-        with _flights_lock:
-            _flights.pop(access_hash, None)
-        flight.done.set()
-
-
-def _fetch_context_now(access: str, expires_at: float | None) -> LambaContext | None:
-    """Return ``/v1/me/context`` for ``access`` and cache it; ``None`` on a 401 (now or lately)."""
-    access_hash = store.token_hash(access)
-    if store.is_rejected(access_hash):
-        return None
-    _raise_if_held(access)
-    try:
-        context = get_client().get_context(access)
-    except LambaUnauthorized:
-        store.note_rejected(access_hash)
-        return None
-    except LambaRateLimited as exc:
-        _hold_on_rate_limit(access, exc)
-        raise
-    if expires_at is None:
-        # The API host accepted this token, so the expiry it claims is genuine.
-        expires_at = unverified_expiry(access)
-    store.set_context(access_hash, context, expires_at)
-    return context
-
-
 def _authorization(state: RequestState) -> LambaAuthorization:
     access = state.current_access_token
     if not access:
@@ -355,7 +226,7 @@ def _authorization(state: RequestState) -> LambaAuthorization:
     if authz is not None:
         return authz
     try:
-        return _fetch_authorization(access)
+        return fetch_authorization(access)
     except LambaUnauthorized:
         if state.refreshed or not state.refresh_token:
             raise
@@ -368,21 +239,7 @@ def _authorization(state: RequestState) -> LambaAuthorization:
     if verdict is Verdict.VALID and binding.refuse_claims(claims) is not None:
         # The refreshed session lost (or changed) its scope mid-request: grant nothing.
         return LambaAuthorization()
-    return _fetch_authorization(access)
-
-
-def _fetch_authorization(access: str) -> LambaAuthorization:
-    _raise_if_held(access)
-    try:
-        authz = get_client().get_authorization(access)
-    except LambaRateLimited as exc:
-        _hold_on_rate_limit(access, exc)
-        raise
-    access_hash = store.token_hash(access)
-    verdict, claims = _verify(access, access_hash)
-    expires_at = float(claims["exp"]) if verdict is Verdict.VALID else unverified_expiry(access)
-    store.set_authorization(access_hash, authz, expires_at)
-    return authz
+    return fetch_authorization(access)
 
 
 def _stale_user(state: RequestState) -> LambaUser | None:

@@ -25,8 +25,8 @@ def reset(*, shared_cache: bool = False) -> None:
     """
     from django_lamba._internal import binding, breaker
     from django_lamba._internal.jwks import clear_local_keys
-    from django_lamba._internal.session import clear_verified_cache
     from django_lamba._internal.store import clear_local_contexts
+    from django_lamba._internal.verified import clear_verified_cache
     from django_lamba.backends import clear_user_factory
 
     clear_verified_cache()  # verified access-token claims (session)

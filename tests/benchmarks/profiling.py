@@ -31,7 +31,7 @@ STEPS: list[tuple[str, str]] = [
     ("django_lamba.middleware", "resolve_user"),
     ("django_lamba._internal.session", "_usable"),
     ("django_lamba._internal.store", "token_hash"),
-    ("django_lamba._internal.session", "_verify"),
+    ("django_lamba._internal.verified", "verify"),
     ("django_lamba._internal.store", "lookup_context"),
     ("django_lamba._internal.store", "get_context"),
     ("django_lamba._internal.store", "cache"),

@@ -54,7 +54,7 @@ def clear_lamba_caches() -> None:
     from django.core.cache import caches
 
     from django_lamba._internal.jwks import clear_local_keys
-    from django_lamba._internal.session import clear_verified_cache
+    from django_lamba._internal.verified import clear_verified_cache
 
     caches["default"].clear()
     clear_verified_cache()
