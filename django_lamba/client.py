@@ -1,4 +1,4 @@
-"""The one place that speaks HTTP to Lamba: ``LambaClient``, one typed method per endpoint.
+"""``LambaClient``: one typed method per Lamba endpoint, and the only way in to Lamba.
 
 Views, middleware and decorators call :func:`get_client`; nothing else builds Lamba URLs or parses
 ProblemDetails. Every call has connect and read timeouts, a deadline (``LAMBA_TOTAL_TIMEOUT``,

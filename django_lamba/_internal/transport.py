@@ -1,4 +1,4 @@
-"""The socket-level half of the client: a real deadline per call, and a bounded body read.
+"""The socket level of a call: a real deadline on every read, and a bounded body read.
 
 A read timeout is not a deadline: it bounds each wait for the next bytes, so a server that drips
 one byte a second holds a call forever. Here every ``recv`` on a pooled connection is cut to the
