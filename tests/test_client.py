@@ -41,7 +41,7 @@ from django.test import RequestFactory
 from responses import matchers
 
 from django_lamba import client as client_module
-from django_lamba._internal import correlation, transport
+from django_lamba._internal import correlation, transport, wire
 from django_lamba.client import MAX_RETRIES_CEILING, LambaClient, get_client, parse_retry_after
 from django_lamba.exceptions import (
     MAX_RETRY_AFTER,
@@ -110,9 +110,9 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(client_module, "time", types.SimpleNamespace(monotonic=fake.monotonic))
-    monkeypatch.setattr(client_module, "retry_sleep", fake.sleep)
-    monkeypatch.setattr(client_module, "retry_jitter", fake.jitter)
+    monkeypatch.setattr(wire, "time", types.SimpleNamespace(monotonic=fake.monotonic))
+    monkeypatch.setattr(wire, "retry_sleep", fake.sleep)
+    monkeypatch.setattr(wire, "retry_jitter", fake.jitter)
     return fake
 
 

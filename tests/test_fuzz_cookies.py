@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_lamba._internal import jwks, verified
-from django_lamba._internal.jwks import Verdict, verify_access_token
+from django_lamba._internal import accesstokens, verified
+from django_lamba._internal.accesstokens import Verdict, verify_access_token
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import LambaEmulator
 
@@ -93,7 +93,7 @@ def test_sec18_an_oversized_cookie_is_refused_without_decoding(
     def must_not_decode(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("an oversized cookie was decoded")
 
-    monkeypatch.setattr(jwks, "_b64json", must_not_decode)
+    monkeypatch.setattr(accesstokens, "_b64json", must_not_decode)
     monkeypatch.setattr(verified, "verify_access_token", must_not_decode)
     header = b64json({"alg": "RS256", "kid": "k", "typ": "at+jwt"})
     huge = f"{header}.{'A' * 16 * 1024}.sig"

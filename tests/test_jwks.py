@@ -22,7 +22,7 @@ from django.test import Client
 from jwt.algorithms import RSAAlgorithm
 
 from django_lamba._internal import jwks, store
-from django_lamba._internal.jwks import Verdict, verify_access_token
+from django_lamba._internal.accesstokens import Verdict, verify_access_token
 from django_lamba.client import LambaClient
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator

@@ -21,7 +21,7 @@ from django.urls import path
 
 import tests.urls
 from django_lamba._internal import breaker, jwks, store
-from django_lamba._internal.jwks import Verdict, verify_access_token
+from django_lamba._internal.accesstokens import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.client import get_client
 from django_lamba.conf import lamba_settings

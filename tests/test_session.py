@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import path
 
 from django_lamba._internal import store
-from django_lamba._internal.jwks import Verdict, verify_access_token
+from django_lamba._internal.accesstokens import Verdict, verify_access_token
 from django_lamba._internal.session import RequestState, resolve_user
 from django_lamba.conf import lamba_settings
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens

@@ -15,7 +15,7 @@ from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import LambaAuthorization, LambaContext
 from . import store
-from .jwks import Verdict, unverified_expiry
+from .accesstokens import Verdict, unverified_expiry
 from .refresh import MAX_BACKOFF
 from .verified import verify
 

@@ -25,7 +25,8 @@ from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaUnavailable
 from . import clock, seal, store
-from .jwks import key_set, looks_like_jwt
+from .accesstokens import looks_like_jwt
+from .jwks import key_set
 
 logger = logging.getLogger("django_lamba.oidc")
 

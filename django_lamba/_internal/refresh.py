@@ -29,7 +29,7 @@ from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import TokenSet, mask
 from . import clock, hostlock, rotation, store
-from .jwks import unverified_expiry
+from .accesstokens import unverified_expiry
 
 logger = logging.getLogger("django_lamba.refresh")
 

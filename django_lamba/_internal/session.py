@@ -36,7 +36,7 @@ from ..exceptions import LambaError, LambaUnauthorized
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
 from . import binding, clock, store
-from .jwks import MAX_TOKEN_LENGTH, Verdict
+from .accesstokens import MAX_TOKEN_LENGTH, Verdict
 from .lookups import fetch_authorization, fetch_context
 from .refresh import refresh_once
 from .users import build_user

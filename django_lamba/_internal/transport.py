@@ -1,23 +1,20 @@
-"""The socket-level half of the client: a real deadline per call, and a bounded body read.
+"""The socket level of a call: a real deadline on every read, and a bounded body read.
 
 A read timeout is not a deadline: it bounds each wait for the next bytes, so a server that drips
 one byte a second holds a call forever. Here every ``recv`` on a pooled connection is cut to the
 time the current call has left (a :class:`Deadline` set with :func:`bound`), and the body is read
-in chunks, compressed or not, never past :data:`MAX_RESPONSE_BYTES`. JSON is refused before
-parsing when it nests deeper than :data:`MAX_JSON_DEPTH`, so no body can reach a recursion limit.
+in chunks, compressed or not, never past :data:`MAX_RESPONSE_BYTES`. What the bytes mean is read
+by ``answers``.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import socket
 import ssl
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from itertools import accumulate
 from typing import Any
 
 import requests
@@ -28,8 +25,6 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 #: The largest body read from Lamba, after decompression; anything larger is an outage.
 MAX_RESPONSE_BYTES = 1024 * 1024
-#: The deepest JSON nesting accepted (Lamba's bodies nest a few levels).
-MAX_JSON_DEPTH = 64
 #: Bytes asked for per read of the body.
 CHUNK_BYTES = 16 * 1024
 #: The content codings the client asks for, and the only ones it decodes.
@@ -240,35 +235,3 @@ def _read(response: requests.Response, deadline: Deadline, limit: int) -> bytes:
         if size > limit or raw_size > limit:
             raise BodyTooLarge(f"The body is over {limit} bytes.")
         parts.append(data)
-
-
-# --- JSON ----------------------------------------------------------------------------------
-
-# A JSON string, or the unterminated rest of one: every quote matches, so this stays linear.
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-
-
-def json_depth(body: bytes) -> int:
-    """Return how deeply ``body`` nests arrays and objects, without parsing it."""
-    brackets = _NOT_BRACKET.sub(b"", _STRING.sub(b"", body))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON.")
-
-
-def parse_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse a JSON body (UTF-8, or UTF-16/32 with or without a BOM); raise ``ValueError``.
-
-    The declared charset is ignored: JSON is UTF-8 (RFC 8259), and a garbage charset must not
-    matter. ``NaN`` and ``Infinity`` are refused, as is nesting deeper than ``max_depth``.
-    """
-    if json_depth(body) > max_depth:
-        raise ValueError(f"The JSON nests deeper than {max_depth} levels.")
-    try:
-        return json.loads(body, parse_constant=_reject_constant)
-    except RecursionError:  # only when the caller's own stack is already nearly full
-        raise ValueError("The JSON nests too deeply for this stack.") from None

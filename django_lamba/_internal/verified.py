@@ -16,7 +16,7 @@ from typing import Any
 from ..conf import lamba_settings
 from ..types import TokenSet
 from . import clock, store
-from .jwks import Verdict, unverified_expiry, verify_access_token
+from .accesstokens import Verdict, unverified_expiry, verify_access_token
 
 logger = logging.getLogger("django_lamba.session")
 
