@@ -13,15 +13,11 @@ USER_FACTORY_SETTINGS = frozenset({"AUTHENTICATION_BACKENDS", "LAMBA_USER_FACTOR
 
 def settings_changed(*, setting: str, **kwargs: Any) -> None:
     """Forget what this process memoised from settings (``override_settings`` in tests)."""
-    if setting in USER_FACTORY_SETTINGS:
-        from .backends import clear_user_factory
+    if setting in USER_FACTORY_SETTINGS or setting.startswith("LAMBA_") or setting == "CACHES":
+        # Imported when first needed, as Django apps do: only tests change settings at run time.
+        from ._internal.memos import forget_all
 
-        clear_user_factory()
-    if setting.startswith("LAMBA_") or setting == "CACHES":
-        # Imported here: only tests change settings at run time, and production never loads it.
-        from .testing.reset import reset
-
-        reset()
+        forget_all()
 
 
 class DjangoLambaConfig(AppConfig):

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import caches
+
+from django_lamba.conf import lamba_settings
+
 __all__ = ["reset"]
 
 logger = logging.getLogger("django_lamba.testing")
@@ -23,28 +27,17 @@ def reset(*, shared_cache: bool = False) -> None:
     In-flight work (single-flight context calls, held host locks, pooled HTTP connections) is
     left alone: it is not a memo, and other threads may be waiting on it.
     """
-    from django_lamba._internal import binding, breaker
-    from django_lamba._internal.jwks import clear_local_keys
-    from django_lamba._internal.store import clear_local_contexts
-    from django_lamba._internal.verified import clear_verified_cache
-    from django_lamba.backends import clear_user_factory
+    # Imported on first use: pytest loads this plugin before Django is set up, and the memos'
+    # modules import django.contrib.auth's models.
+    from django_lamba._internal.memos import forget_all
 
-    clear_verified_cache()  # verified access-token claims (session)
-    clear_local_contexts()  # recent contexts, ended / rejected / vouched tokens (store)
-    clear_local_keys()  # JWKS copies, fetch attempts, unknown key ids (jwks)
-    binding.clear()  # the tenant-binding policy and which refusals were logged
-    breaker.reset()  # every host's circuit
-    clear_user_factory()  # what builds request.user (backends)
+    forget_all()
     if shared_cache:
         clear_shared_cache()
 
 
 def clear_shared_cache() -> None:
     """Clear ``LAMBA_CACHE_ALIAS`` (tokens, contexts, authorizations, JWKS) for every process."""
-    from django.core.cache import caches
-
-    from django_lamba.conf import lamba_settings
-
     try:
         caches[lamba_settings.CACHE_ALIAS].clear()
     except Exception as exc:  # a test of a broken cache must still be able to start
