@@ -45,13 +45,13 @@ from ._internal.oidc import (
     verify_id_token,
 )
 from ._internal.responses import ErrorAnswer, answer_for, safe_next, wants_json
-from ._internal.signin import scope_tokens, signed_in_response
 from ._internal.urls import NOT_CONFIGURED as SITE_URL_MISSING
 from ._internal.urls import SiteURLNotConfigured, site_url
 from .client import get_client
 from .conf import lamba_settings
 from .cookies import mark_private
 from .exceptions import LambaError, LambaUnavailable, clamp_retry_after
+from .signin import scope_tokens, signed_in_response
 from .types import TokenSet
 
 logger = logging.getLogger("django_lamba.oidc")

@@ -5,7 +5,7 @@ environment defaults to ``LAMBA_CUSTOMER_ENV``) to ``lamba:switch_context``. Lam
 a new token set for that scope: the view writes it as the cookies, drops what was cached for the
 old token (context and authorization), and redirects to a safe ``next`` (JSON callers get
 ``{"ok": true, "next": ...}``). Roles and permissions are per Project, so the next request sees
-the new ones. Automatic scoping right after sign-in lives in ``_internal/signin.scope_tokens``.
+the new ones. Automatic scoping right after sign-in lives in ``signin.scope_tokens``.
 
 Only the Projects in ``LAMBA_ALLOWED_PROJECTS`` (default: the configured one), in
 ``LAMBA_CUSTOMER_ENV``, are valid targets: anything else is refused here with a 403
@@ -39,7 +39,6 @@ from ._internal.responses import (
     safe_next,
     wants_json,
 )
-from ._internal.signin import signed_in_response
 from .conf import lamba_settings
 from .exceptions import (
     LambaBadRequest,
@@ -48,6 +47,7 @@ from .exceptions import (
     LambaUnauthorized,
     code_key,
 )
+from .signin import signed_in_response
 from .state import get_lamba
 from .user import LambaAnonymousUser, LambaUser
 

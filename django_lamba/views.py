@@ -37,12 +37,12 @@ from ._internal.responses import (
     safe_next,
     wants_json,
 )
-from ._internal.signin import scope_tokens, signed_in_response
 from ._internal.urls import NOT_CONFIGURED, SiteURLNotConfigured
 from .client import get_client
 from .conf import lamba_settings
 from .exceptions import LambaError, LambaMFARequired
 from .forms import FIELD_ALIASES, LoginForm, MFAForm, RegisterForm
+from .signin import scope_tokens, signed_in_response
 from .state import get_lamba
 from .types import TokenSet
 

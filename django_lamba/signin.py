@@ -1,4 +1,4 @@
-"""The last step of every sign-in flow: scope the session, give it to ``request.lamba``."""
+"""The views' last sign-in step: scope the session, give it to ``request.lamba``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 
-from ..client import get_client
-from ..conf import lamba_settings
-from ..exceptions import LambaError
-from ..state import get_lamba
-from ..types import TokenSet
-from .responses import problem, wants_json
+from ._internal.responses import problem, wants_json
+from .client import get_client
+from .conf import lamba_settings
+from .exceptions import LambaError
+from .state import get_lamba
+from .types import TokenSet
 
 logger = logging.getLogger("django_lamba.signin")
 
