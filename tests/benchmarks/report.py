@@ -30,15 +30,15 @@ def rates(configurations: Sequence[Configuration]) -> str:
     width = max(len(configuration.label) for configuration in configurations)
     lines = [
         f"{'configuration':<{width}}  {'median req/s':>12}  {'us/request':>10}  {'CPU us':>7}"
-        f"  {'best us':>7}  rounds (req/s)",
-        f"{'-' * width}  {'-' * 12}  {'-' * 10}  {'-' * 7}  {'-' * 7}  {'-' * 14}",
+        f"  {'best us':>7}  {'floor us':>8}  rounds (req/s)",
+        f"{'-' * width}  {'-' * 12}  {'-' * 10}  {'-' * 7}  {'-' * 7}  {'-' * 8}  {'-' * 14}",
     ]
     for configuration in configurations:
         rounds = " ".join(f"{rate:,.0f}" for rate in configuration.rates)
         lines.append(
             f"{configuration.label:<{width}}  {configuration.median_rate:>12,.0f}"
             f"  {configuration.micros:>10.1f}  {configuration.median_cpu_micros:>7.1f}"
-            f"  {configuration.best_micros:>7.1f}  {rounds}"
+            f"  {configuration.best_micros:>7.1f}  {configuration.floor_micros:>8.1f}  {rounds}"
         )
     lamba, session, none = by_key["lamba"], by_key["session"], by_key["none"]
     ratio = lamba.median_rate / session.median_rate
@@ -48,6 +48,8 @@ def rates(configurations: Sequence[Configuration]) -> str:
     best_share = best / none.best_micros * 100
     cpu_overhead = lamba.median_cpu_micros - none.median_cpu_micros
     cpu_share = cpu_overhead / none.median_cpu_micros * 100
+    floor = lamba.floor_micros - none.floor_micros
+    floor_share = floor / none.floor_micros * 100
     target = f"target <= {OVERHEAD_TARGET_PERCENT:.0f} %:"
     lines += [
         "",
@@ -58,6 +60,8 @@ def rates(configurations: Sequence[Configuration]) -> str:
         f"  same from the best rounds    {best:6.1f} us = {best_share:5.1f} % of no-auth "
         f"({target} {_verdict(best_share <= OVERHEAD_TARGET_PERCENT)})",
         f"  same in CPU time (medians)   {cpu_overhead:6.1f} us = {cpu_share:5.1f} % of no-auth",
+        f"  same from the floors         {floor:6.1f} us = {floor_share:5.1f} % of no-auth "
+        f"({target} {_verdict(floor_share <= OVERHEAD_TARGET_PERCENT)})",
         f"django-session - no-auth       {session.micros - none.micros:6.1f} us (for comparison)",
     ]
     if "lamba+django" in by_key:
