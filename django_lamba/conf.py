@@ -254,6 +254,11 @@ class LambaSettings:
         return str(_raw("LAMBA_SITE_URL", "") or "").rstrip("/")
 
     @setting
+    def USER_FACTORY(self) -> str:
+        """Dotted path of what builds ``request.user`` ("" = the backend's ``make_user``)."""
+        return str(_raw("LAMBA_USER_FACTORY", "") or "")
+
+    @setting
     def CLIENT_ID(self) -> str:
         return str(_raw("LAMBA_CLIENT_ID", "") or "")
 
@@ -463,7 +468,7 @@ class LambaSettings:
 
     @setting
     def IP_RATE_LIMIT(self) -> int:
-        """Magic-link and phone-code sends (and, separately, verifications) per IP and window."""
+        """Code sends and, separately, code checks (magic link, phone, MFA) per IP and window."""
         return int(_float("LAMBA_IP_RATE_LIMIT", _raw("LAMBA_IP_RATE_LIMIT", 20)))
 
     @setting

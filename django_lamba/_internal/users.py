@@ -8,7 +8,6 @@ choice is resolved once per process and forgotten when those settings change.
 from __future__ import annotations
 
 import inspect
-import os
 import threading
 import warnings
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from ..client import get_client
+from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaUser
 
@@ -120,7 +120,7 @@ def _configured_backend() -> tuple[str, UserFactory]:
 
 
 def _factory_from_setting() -> UserFactory | None:
-    path = getattr(settings, USER_FACTORY_SETTING, None) or os.environ.get(USER_FACTORY_SETTING)
+    path = lamba_settings.USER_FACTORY
     if not path:
         return None
     if not isinstance(path, str):
