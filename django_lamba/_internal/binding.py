@@ -17,6 +17,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -50,7 +51,7 @@ class Policy:
         """Whether a switch into this scope is allowed (exact pair and environment)."""
         return (workspace_id, project_id) in self.allowed and environment == self.environment
 
-    @property
+    @cached_property
     def project_ids(self) -> frozenset[str]:
         return frozenset(project for _, project in self.allowed)
 

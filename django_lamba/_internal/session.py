@@ -104,10 +104,10 @@ def _check_claims(access_hash: str, claims: dict[str, Any]) -> None:
         raise _Refused(reason)
 
 
-def _check_context(access_hash: str, context: LambaContext) -> None:
+def _check_context(access: str, context: LambaContext) -> None:
     reason = binding.refuse_context(context)
     if reason is not None:
-        binding.log_refusal(access_hash, reason, binding.scope_of_context(context))
+        binding.log_refusal(store.token_hash(access), reason, binding.scope_of_context(context))
         raise _Refused(reason)
 
 
@@ -153,7 +153,7 @@ def _signed_out(state: RequestState) -> LambaAnonymousUser:
 
 def _user(state: RequestState, access: str, context: LambaContext) -> LambaUser:
     """The signed-in user for ``context``, once the context passes the tenant binding."""
-    _check_context(store.token_hash(access), context)
+    _check_context(access, context)
     return build_user(
         context,
         authorization_loader=lambda: _authorization(state),
@@ -255,7 +255,7 @@ def _stale_user(state: RequestState) -> LambaUser | None:
         context = store.get_stale_context(str(claims.get("sid") or ""))
         if context is not None:
             _check_claims(access_hash, claims)
-            _check_context(access_hash, context)
+            _check_context(access, context)
             logger.warning("Lamba is unavailable; serving the last known context of a session")
             return build_user(
                 context,
