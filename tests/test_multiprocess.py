@@ -224,23 +224,28 @@ class Storm:
     revoked: list[str]
 
 
-@pytest.fixture(scope="module")
-def storm(emulator: LambaEmulator, gunicorn: Server) -> Storm:
-    """Fire the concurrent requests carrying one expired access token and its refresh token."""
+def expired_storm(emulator: LambaEmulator, server: Server, email: str, count: int) -> Storm:
+    """Fire ``count`` concurrent requests carrying one expired access token and its refresh."""
     # Expired by more than the default 30 s JWT leeway, so every worker must refresh.
     tokens = emulator.issue_session(
-        EMAIL,
+        email,
         workspace_id=emulator.workspace_id,
         project_id=emulator.project_id,
         access_token_ttl=-120,
     )
     emulator.reset_calls()
     answers = _fire(
-        f"{gunicorn.url}/whoami/", tokens["access_token"], tokens["refresh_token"], CONCURRENT
+        f"{server.url}/whoami/", tokens["access_token"], tokens["refresh_token"], count
     )
     return Storm(
         tokens["refresh_token"], answers, emulator.calls.snapshot(), emulator.revoked_sessions
     )
+
+
+@pytest.fixture(scope="module")
+def storm(emulator: LambaEmulator, gunicorn: Server) -> Storm:
+    """The concurrent expired-token requests this module's tests look at."""
+    return expired_storm(emulator, gunicorn, EMAIL, CONCURRENT)
 
 
 def test_concurrent_expired_requests_refresh_once_across_workers(

@@ -12,7 +12,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -24,10 +23,11 @@ from tests.test_multiprocess import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
     WORKERS,
-    Answer,
     Server,
+    Storm,
     _fire,
     _get,
+    expired_storm,
     serve,
 )
 
@@ -56,30 +56,10 @@ def gunicorn(
         yield server
 
 
-@dataclass
-class Storm:
-    old_refresh: str
-    answers: list[Answer]
-    calls: dict[str, int]
-    revoked: list[str]
-
-
 @pytest.fixture(scope="module")
 def storm(emulator: LambaEmulator, gunicorn: Server) -> Storm:
-    """Fire concurrent requests carrying one expired access token and its refresh token."""
-    tokens = emulator.issue_session(
-        EMAIL,
-        workspace_id=emulator.workspace_id,
-        project_id=emulator.project_id,
-        access_token_ttl=-120,
-    )
-    emulator.reset_calls()
-    answers = _fire(
-        f"{gunicorn.url}/whoami/", tokens["access_token"], tokens["refresh_token"], CONCURRENT
-    )
-    return Storm(
-        tokens["refresh_token"], answers, emulator.calls.snapshot(), emulator.revoked_sessions
-    )
+    """Concurrent requests carrying one expired access token, with the cache failing."""
+    return expired_storm(emulator, gunicorn, EMAIL, CONCURRENT)
 
 
 def test_with_the_cache_down_a_burst_of_expired_requests_refreshes_once(
