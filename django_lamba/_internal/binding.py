@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
 from ..conf import lamba_settings
 from ..types import LambaContext
 
@@ -61,20 +58,23 @@ _policy: list[Policy | None] = []
 
 
 def policy() -> Policy | None:
-    """Return the site's binding (``None`` when no Project is configured: unbound)."""
-    if _policy:
-        return _policy[0]
+    """Return the site's binding (``None`` when no Project is configured: unbound).
+
+    Rebuilt whenever the resolved settings are (``lamba_settings`` hands out the same tuple
+    until a setting changes), so it can never be staler than the settings themselves.
+    """
     allowed = lamba_settings.ALLOWED_PROJECTS
-    found = Policy(allowed, lamba_settings.ENV) if allowed else None
+    environment = lamba_settings.ENV
+    if _policy:
+        kept = _policy[0]
+        if kept is None and not allowed:
+            return None
+        if kept is not None and kept.allowed is allowed and kept.environment == environment:
+            return kept
+    found = Policy(allowed, environment) if allowed else None
     with _policy_lock:
         _policy[:] = [found]
     return found
-
-
-@receiver(setting_changed)
-def _settings_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("LAMBA_"):
-        clear()
 
 
 def clear() -> None:
