@@ -480,6 +480,26 @@ class LambaSettings:
         """The ``request.META`` key your trusted proxy puts the client address in ("" = peer)."""
         return str(_raw("LAMBA_CLIENT_IP_HEADER", "") or "")
 
+    # --- webhooks --------------------------------------------------------------------------
+
+    @list_setting
+    def WEBHOOK_SECRET(self) -> list[str]:
+        """The endpoint's signing secrets; during a rotation any one of them verifies."""
+        value = _raw("LAMBA_WEBHOOK_SECRET", "")
+        return _split(value or "")
+
+    @setting
+    def WEBHOOK_TOLERANCE_SECONDS(self) -> float:
+        """How far ``X-Lamba-Timestamp`` may lie behind (or ahead of) this server's clock."""
+        return _float(
+            "LAMBA_WEBHOOK_TOLERANCE_SECONDS", _raw("LAMBA_WEBHOOK_TOLERANCE_SECONDS", 300)
+        )
+
+    @setting
+    def WEBHOOK_ACCEPT_LEGACY_SIGNATURES(self) -> bool:
+        """Also accept the older uppercase-hex ``{ts}:{body}`` signature (no ``v1=`` prefix)."""
+        return _bool(_raw("LAMBA_WEBHOOK_ACCEPT_LEGACY_SIGNATURES", False))
+
 
 lamba_settings = LambaSettings()
 
