@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import oidc, passwordless, scopes, views
+from . import oidc, passwordless, scopes, views, webhooks
 
 app_name = "lamba"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("oidc/login/", oidc.oidc_login, name="oidc_login"),
     path("oidc/callback/", oidc.oidc_callback, name="oidc_callback"),
     path("switch-context/", scopes.switch_context, name="switch_context"),
+    path("webhook/", webhooks.webhook, name="webhook"),
 ]

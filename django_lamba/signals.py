@@ -1,0 +1,10 @@
+"""Signals django-lamba sends."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: Sent once per accepted webhook event, after its row is committed (never for a redelivery).
+#: ``sender`` is the event type (``"session.revoked"``); ``event`` is a
+#: ``django_lamba.webhooks.WebhookEvent``.
+webhook_received = Signal()
