@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
-from . import _api_routes, _auth_routes, _oidc
+from . import _api_routes, _auth_routes, _oidc, _webhooks
 from ._http import Dispatcher, RouteTable
 from ._inspection import EmulatorInspection
 from ._models import (
@@ -380,6 +380,44 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
         """Return the published JWKS document."""
         with self._state.lock:
             return {"keys": [key.public_jwk() for key in self._state.keys]}
+
+    def deliver_webhook(
+        self,
+        url: str,
+        event_type: str,
+        data: Any = None,
+        *,
+        secret: str,
+        event_id: str | None = None,
+        timestamp: int | None = None,
+        legacy: bool = False,
+        workspace_id: str | None = None,
+        project_id: str | None = None,
+        environment: str | None = None,
+    ) -> tuple[int, bytes]:
+        """POST a webhook event to ``url``, signed with ``secret`` as Lamba signs it.
+
+        The event is for this emulator's Workspace, Project and environment unless told
+        otherwise; ``timestamp`` (Unix seconds) defaults to now, ``event_id`` to a new one.
+        Returns the answer's status and body; send the same ``event_id`` again to redeliver.
+        """
+        body = _webhooks.event_body(
+            event_type,
+            data,
+            event_id=event_id or _webhooks.new_event_id(),
+            workspace_id=self.workspace_id if workspace_id is None else workspace_id,
+            project_id=self.project_id if project_id is None else project_id,
+            environment=self.environment if environment is None else environment,
+        )
+        return _webhooks.deliver(
+            url,
+            body,
+            event_type=event_type,
+            secret=secret,
+            workspace_id=self.workspace_id if workspace_id is None else workspace_id,
+            timestamp=timestamp,
+            legacy=legacy,
+        )
 
     def __repr__(self) -> str:
         where = f"{self._urls[0]} {self._urls[1]}" if self._urls and self._servers else "stopped"
