@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.util import find_spec
 
 SECRET_KEY = "tests-only-secret-key-never-used-outside-the-django-lamba-test-suite"
@@ -52,7 +53,21 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# SQLite in memory, unless LAMBA_TEST_PG_HOST names a PostgreSQL server (.ci/run starts one on
+# loopback): then the model tests, the webhook concurrency test among them, run against it.
+if os.environ.get("LAMBA_TEST_PG_HOST"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ["LAMBA_TEST_PG_HOST"],
+            "PORT": os.environ.get("LAMBA_TEST_PG_PORT", "5432"),
+            "NAME": os.environ.get("LAMBA_TEST_PG_NAME", "django_lamba"),
+            "USER": os.environ.get("LAMBA_TEST_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("LAMBA_TEST_PG_PASSWORD", ""),
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 CACHES = {
@@ -61,6 +76,9 @@ CACHES = {
 
 # Fast hashing for any Django users the tests create with passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# pytest-django's live_server serves static files under this prefix (unset, it breaks).
+STATIC_URL = "/static/"
 
 USE_TZ = True
 TIME_ZONE = "UTC"
