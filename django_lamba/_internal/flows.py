@@ -80,7 +80,9 @@ def check_login_rate(bucket: str, login: str) -> str:
     counter's key for ``refund_attempt`` ("" when limits are off).
     """
     normalised = login.strip().casefold()
-    who = salted_hmac("django_lamba.flows.check_login_rate", normalised).hexdigest()[:32]
+    who = salted_hmac(
+        "django_lamba.flows.check_login_rate", normalised, algorithm="sha256"
+    ).hexdigest()[:32]
     return _count(f"{bucket}:login:{who}")
 
 
