@@ -248,17 +248,21 @@ def storm(emulator: LambaEmulator, gunicorn: Server) -> Storm:
     return expired_storm(emulator, gunicorn, EMAIL, CONCURRENT)
 
 
+def assert_refreshed_once(storm: Storm, server: Server, email: str, count: int) -> None:
+    """Every request answered as ``email``, across processes, after one refresh and no reuse."""
+    failed = [answer for answer in storm.answers if answer.status != 200]
+    assert not failed, f"{failed[:3]}\n{server.log_tail()}"
+    assert [answer.body["email"] for answer in storm.answers] == [email] * count
+    # The refresh lock only means something if several processes took part.
+    assert len({answer.body["pid"] for answer in storm.answers}) >= 2
+    assert storm.calls.get("POST /v1/auth/refresh") == 1, storm.calls
+    assert storm.revoked == []  # Lamba saw no reuse
+
+
 def test_concurrent_expired_requests_refresh_once_across_workers(
     storm: Storm, gunicorn: Server
 ) -> None:
-    failed = [answer for answer in storm.answers if answer.status != 200]
-    assert not failed, f"{failed[:3]}\n{gunicorn.log_tail()}"
-    assert [answer.body["email"] for answer in storm.answers] == [EMAIL] * CONCURRENT
-    # The refresh lock only means something if several processes took part.
-    assert len({answer.body["pid"] for answer in storm.answers}) >= 2
-
-    assert storm.calls.get("POST /v1/auth/refresh") == 1, storm.calls
-    assert storm.revoked == []
+    assert_refreshed_once(storm, gunicorn, EMAIL, CONCURRENT)
 
     # Every response hands the browser the rotated pair, and it is the same pair everywhere.
     refreshes = {answer.cookies.get(REFRESH_COOKIE) for answer in storm.answers}

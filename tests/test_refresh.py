@@ -73,14 +73,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     raise AssertionError("condition not reached")
 
 
-# --- 20 / 21: one refresh per rotation ---------------------------------------------------------
-
-
-def test_sec20_concurrent_requests_with_one_expired_token_refresh_once(
-    lamba: LambaEmulator, lamba_user: EmulatedUser
-) -> None:
-    tokens = expired_session(lamba)
-    # A slow refresh keeps the race window open for every thread.
+def expired_burst(lamba: LambaEmulator, tokens: dict[str, Any]) -> list[Any]:
+    """``THREADS`` requests at once with one expired token set; a slow refresh keeps the race
+    window open for every thread."""
     lamba.inject_fault(REFRESH_PATH, latency=0.3, times=1)
     barrier = threading.Barrier(THREADS)
 
@@ -90,7 +85,17 @@ def test_sec20_concurrent_requests_with_one_expired_token_refresh_once(
         return client.get("/whoami/")
 
     with ThreadPoolExecutor(THREADS) as pool:
-        responses = list(pool.map(one_request, range(THREADS)))
+        return list(pool.map(one_request, range(THREADS)))
+
+
+# --- 20 / 21: one refresh per rotation ---------------------------------------------------------
+
+
+def test_sec20_concurrent_requests_with_one_expired_token_refresh_once(
+    lamba: LambaEmulator, lamba_user: EmulatedUser
+) -> None:
+    tokens = expired_session(lamba)
+    responses = expired_burst(lamba, tokens)
     assert [r.content for r in responses] == [b"user@example.com"] * THREADS
     assert refreshes(lamba) == 1
     written = {tuple(sorted(set_cookies(r).items())) for r in responses}
@@ -347,16 +352,7 @@ def test_with_the_cache_down_concurrent_requests_still_refresh_once(
     lamba: LambaEmulator, lamba_user: EmulatedUser, cache_down: None
 ) -> None:
     tokens = expired_session(lamba)
-    lamba.inject_fault(REFRESH_PATH, latency=0.3, times=1)
-    barrier = threading.Barrier(THREADS)
-
-    def one_request(_: int) -> Any:
-        client = client_with_tokens(tokens)
-        barrier.wait()
-        return client.get("/whoami/")
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        responses = list(pool.map(one_request, range(THREADS)))
+    responses = expired_burst(lamba, tokens)
     assert [r.content for r in responses] == [b"user@example.com"] * THREADS
     assert refreshes(lamba) == 1
     assert lamba.revoked_sessions == []
