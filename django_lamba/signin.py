@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 
 from ._internal.responses import problem, wants_json
+from ._internal.session import RequestState, resolve_user
 from .client import get_client
 from .conf import lamba_settings
 from .exceptions import LambaError
 from .state import get_lamba
 from .types import TokenSet
+from .user import LambaUser
 
 logger = logging.getLogger("django_lamba.signin")
 
@@ -70,6 +73,20 @@ def signed_in_response(
             "django_lamba/sign_in_error.html", {"message": message}, request=request
         )
         return HttpResponse(html, status=502)
+    if new_identity:
+        announce_sign_in(request, tokens)
     if wants_json(request):
         return JsonResponse({"ok": True, "next": next_url, **(extra or {})})
     return HttpResponseRedirect(next_url)
+
+
+def announce_sign_in(request: HttpRequest, tokens: TokenSet) -> None:
+    """Send Django's ``user_logged_in`` for a customer who just signed in (audit apps, axes).
+
+    The user is resolved as the next request will resolve it (local verification, the cache,
+    the tenant binding), so this also warms the cache; a session this site does not accept, or
+    an outage, announces nobody.
+    """
+    user = resolve_user(RequestState(access_token=tokens.access_token, had_cookies=True))
+    if isinstance(user, LambaUser):
+        user_logged_in.send(sender=type(user), request=request, user=user)

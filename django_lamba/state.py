@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.csrf import rotate_token
 
@@ -143,6 +144,9 @@ class LambaRequest:
         a late refresh is discarded) and the response clears both cookies.
         """
         state = self._state
+        # Who is signing out, for Django's user_logged_out (resolving may rotate the tokens,
+        # so it comes before they are collected).
+        user = self.user if state.had_cookies else None
         rotated = state.new_tokens
         access, refresh = state.access_token, state.refresh_token
         note_logout(
@@ -159,6 +163,9 @@ class LambaRequest:
         state.clear_cookies = True
         state.cookies_written = False
         state.user = LambaAnonymousUser()
+        if self._request is not None:
+            signed_out = user if isinstance(user, LambaUser) else None
+            user_logged_out.send(sender=type(signed_out), request=self._request, user=signed_out)
 
     def switch(
         self, workspace_id: str, project_id: str, environment: str | None = None

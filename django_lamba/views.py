@@ -12,6 +12,7 @@ import re
 from typing import Any, ClassVar
 
 from django import forms
+from django.contrib.auth.signals import user_login_failed
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -40,7 +41,7 @@ from ._internal.responses import (
 from ._internal.urls import NOT_CONFIGURED, SiteURLNotConfigured
 from .client import get_client
 from .conf import lamba_settings
-from .exceptions import LambaError, LambaMFARequired
+from .exceptions import LambaError, LambaMFARequired, LambaUnauthorized
 from .forms import FIELD_ALIASES, LoginForm, MFAForm, RegisterForm
 from .signin import scope_tokens, signed_in_response
 from .state import get_lamba
@@ -255,7 +256,14 @@ class LoginView(LambaFormView):
                 tokens = get_client().login_password(login, password)
         except LambaMFARequired as error:
             return self._ask_for_code(login, password, error)
+        except LambaUnauthorized:
+            self._failed(login)
+            raise
         return self.sign_in(tokens)
+
+    def _failed(self, login: str) -> None:
+        """Tell Django's ``user_login_failed`` receivers (e.g. django-axes); never the password."""
+        user_login_failed.send(sender=__name__, credentials={"login": login}, request=self.request)
 
     def _login_with_code(self, login: str, password: str, code: str) -> TokenSet:
         """Send the code, counted per login first; only wrong codes stay counted."""
@@ -296,7 +304,11 @@ class LoginView(LambaFormView):
             fresh.add_error(None, message)
             return self.render_form(fresh, status=401)
         code = str(form.cleaned_data["mfa_code"])
-        tokens = self._login_with_code(stashed["login"], stashed["password"], code)
+        try:
+            tokens = self._login_with_code(stashed["login"], stashed["password"], code)
+        except LambaUnauthorized:
+            self._failed(stashed["login"])
+            raise
         pending.discard(handle)
         return self.sign_in(tokens)
 
