@@ -144,9 +144,7 @@ class LambaRequest:
         a late refresh is discarded) and the response clears both cookies.
         """
         state = self._state
-        # Who is signing out, for Django's user_logged_out (resolving may rotate the tokens,
-        # so it comes before they are collected).
-        user = self.user if state.had_cookies else None
+        user = self._signing_out()
         rotated = state.new_tokens
         access, refresh = state.access_token, state.refresh_token
         note_logout(
@@ -164,8 +162,7 @@ class LambaRequest:
         state.cookies_written = False
         state.user = LambaAnonymousUser()
         if self._request is not None:
-            signed_out = user if isinstance(user, LambaUser) else None
-            user_logged_out.send(sender=type(signed_out), request=self._request, user=signed_out)
+            user_logged_out.send(sender=type(user), request=self._request, user=user)
 
     def switch(
         self, workspace_id: str, project_id: str, environment: str | None = None
@@ -205,6 +202,17 @@ class LambaRequest:
         return response
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _signing_out(self) -> LambaUser | None:
+        """Who is signing out, for ``user_logged_out``: never worth a refresh to find out."""
+        state = self._state
+        if state.user is not None:
+            return state.user if isinstance(state.user, LambaUser) else None
+        if not state.access_token:
+            return None
+        # The access token alone (no refresh cookie): an expired one answers "nobody".
+        found = resolve_user(RequestState(access_token=state.access_token, had_cookies=True))
+        return found if isinstance(found, LambaUser) else None
 
     @staticmethod
     def _forget_cached(*tokens: str | None) -> None:
