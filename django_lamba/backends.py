@@ -21,7 +21,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
-from ._internal.session import RequestState, resolve_user
+from ._internal.session import resolve_access_token
 from ._internal.users import (
     USER_FACTORY_SETTING,
     AuthorizationLoader,
@@ -63,9 +63,7 @@ class LambaBackend(BaseBackend):
         if lamba_tokens is None:
             return None
         # Only the access token: a refresh here would rotate tokens the caller is about to store.
-        found = resolve_user(
-            RequestState(access_token=lamba_tokens.access_token, had_cookies=True)
-        )
+        found = resolve_access_token(lamba_tokens.access_token)
         if not isinstance(found, LambaUser):
             if found.lamba_error is not None:
                 raise found.lamba_error

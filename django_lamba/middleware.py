@@ -25,7 +25,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
 from ._internal import correlation
-from ._internal.access import anonymous_response, error_response
+from ._internal.access import error_response
+from ._internal.responses import answer_response, session_answer
 from .cookies import read_tokens
 from .exceptions import LambaError
 from .state import LambaRequest, get_lamba
@@ -54,7 +55,7 @@ def _user_for(lamba: LambaRequest, fallback: Any) -> Any:
 
 def _outage_response(request: HttpRequest, error: LambaError) -> HttpResponseBase:
     """Answer a request whose customer Lamba could not resolve: 503, 429 or the plan page."""
-    return anonymous_response(request, LambaAnonymousUser(lamba_error=error))
+    return answer_response(request, session_answer(error))
 
 
 class LambaMiddleware:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.template.loader import render_to_string
 
 from ._internal.responses import problem, wants_json
-from ._internal.session import RequestState, resolve_user
+from ._internal.session import resolve_access_token
 from .client import get_client
 from .conf import lamba_settings
 from .exceptions import LambaError
@@ -87,6 +87,6 @@ def announce_sign_in(request: HttpRequest, tokens: TokenSet) -> None:
     the tenant binding), so this also warms the cache; a session this site does not accept, or
     an outage, announces nobody.
     """
-    user = resolve_user(RequestState(access_token=tokens.access_token, had_cookies=True))
+    user = resolve_access_token(tokens.access_token)
     if isinstance(user, LambaUser):
         user_logged_in.send(sender=type(user), request=request, user=user)

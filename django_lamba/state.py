@@ -22,7 +22,7 @@ from django.middleware.csrf import rotate_token
 
 from ._internal import store
 from ._internal.refresh import note_logout
-from ._internal.session import RequestState, resolve_user
+from ._internal.session import RequestState, resolve_access_token, resolve_user
 from ._internal.verified import note_issued
 from .client import get_client
 from .conf import lamba_settings
@@ -210,8 +210,7 @@ class LambaRequest:
             return state.user if isinstance(state.user, LambaUser) else None
         if not state.access_token:
             return None
-        # The access token alone (no refresh cookie): an expired one answers "nobody".
-        found = resolve_user(RequestState(access_token=state.access_token, had_cookies=True))
+        found = resolve_access_token(state.access_token)
         return found if isinstance(found, LambaUser) else None
 
     @staticmethod

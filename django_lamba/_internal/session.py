@@ -89,6 +89,15 @@ def resolve_user(state: RequestState) -> LambaUser | LambaAnonymousUser:
         return state.user
 
 
+def resolve_access_token(access_token: str) -> LambaUser | LambaAnonymousUser:
+    """Resolve an access token alone, as a cookie would be but never refreshed.
+
+    For a ``Bearer`` token, a token set Lamba just issued, or finding out who signs out: an
+    expired token answers "nobody" rather than rotating tokens behind the caller's back.
+    """
+    return resolve_user(RequestState(access_token=access_token, had_cookies=True))
+
+
 class _Refused(Exception):
     """The session is live but not in a Project this site serves."""
 

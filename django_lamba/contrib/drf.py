@@ -35,7 +35,7 @@ from .._internal.responses import (
     answer_for,
     session_answer,
 )
-from .._internal.session import RequestState, resolve_user
+from .._internal.session import resolve_access_token
 from ..conf import lamba_settings
 from ..exceptions import (
     PLAN_LIMIT_EXCEEDED,
@@ -144,7 +144,7 @@ class LambaAuthentication(BaseAuthentication):
         if len(token) > lamba_settings.COOKIE_MAX_BYTES or not token.isascii():
             raise exceptions.AuthenticationFailed("Invalid access token.", code="invalid_token")
         # The same path as a cookie, minus the refresh token: an expired token is refused.
-        user = resolve_user(RequestState(access_token=token, had_cookies=True))
+        user = resolve_access_token(token)
         if isinstance(user, LambaUser):
             return user, TokenSet(access_token=token)
         error = getattr(user, "lamba_error", None)
