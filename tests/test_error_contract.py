@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from django_lamba._internal.responses import error_message, error_problem, problem
+from django_lamba._internal.responses import answer_for, problem
 from django_lamba.exceptions import (
     MAX_RETRY_AFTER,
     LambaError,
@@ -95,7 +95,7 @@ def test_public_codes_are_the_documented_ones() -> None:
 def test_user_messages_are_found_whatever_the_code_casing(
     error: LambaError, expected: str
 ) -> None:
-    assert expected in error_message(error)
+    assert expected in answer_for(error).message
 
 
 # --- 402 ---------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_plan_limit_problem_for_visitors_keeps_the_plan_facts_out() -> None:
     error = LambaPaymentRequired(
         status=402, error_code="PLAN_LIMIT_EXCEEDED", trace_id="00-trace", extra=PLAN_FACTS
     )
-    body = error.to_problem(detail=error_message(error))
+    body = error.to_problem(detail=answer_for(error).message)
     assert body["errorCode"] == "PLAN_LIMIT_EXCEEDED"
     assert body["traceId"] == "00-trace"
     for key in PLAN_FACTS:
@@ -155,14 +155,14 @@ def test_plan_limit_problem_for_visitors_keeps_the_plan_facts_out() -> None:
     text = json.dumps(body)
     assert "starter" not in text and "1000" not in text and "mau" not in text
 
-    response = error_problem(error)
+    response = answer_for(error).problem()
     assert response.status_code == 402
     assert "starter" not in response.content.decode()
     assert "Retry-After" not in response  # a business state: nothing to retry
 
 
 def test_plan_limit_message_is_calm_and_points_at_the_site_owner() -> None:
-    message = error_message(LambaPaymentRequired(extra=PLAN_FACTS))
+    message = answer_for(LambaPaymentRequired(extra=PLAN_FACTS)).message
     assert "owner or administrator" in message
     assert "starter" not in message and "1000" not in message
 

@@ -253,16 +253,6 @@ def session_answer(error: LambaError) -> ErrorAnswer:
     return answer_for(outage)
 
 
-def error_message(error: LambaError) -> str:
-    """Return the message a person sees for a Lamba error (never upstream's raw ``detail``)."""
-    return answer_for(error).message
-
-
-def error_problem(error: LambaError) -> JsonResponse:
-    """Return the ProblemDetails answer for a Lamba error (``Retry-After`` where it applies)."""
-    return answer_for(error).problem()
-
-
 #: The page for an answer with no page of its own (a view's form, the switch page).
 ANSWER_TEMPLATES = {
     402: "django_lamba/plan_limit.html",
