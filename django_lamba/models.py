@@ -10,7 +10,8 @@ class LambaWebhookEvent(models.Model):
     """A Lamba webhook event accepted once; its ``event_id`` makes a redelivery a no-op.
 
     Lamba delivers at least once and retries anything but a 2xx, so the row, not a cache, is
-    what remembers an event was handled. The payload itself is not kept.
+    what remembers an event was handled. The signed payload is kept as received, so
+    ``manage.py lamba_webhooks replay`` can send ``webhook_received`` again; pruning removes it.
     """
 
     # Explicit, so the migration does not depend on any project's DEFAULT_AUTO_FIELD; big,
@@ -25,6 +26,8 @@ class LambaWebhookEvent(models.Model):
     #: ``received`` when stored; ``processed`` or ``receiver_failed`` once receivers ran.
     outcome = models.CharField(max_length=32, default="received")
     processed_at = models.DateTimeField(null=True, blank=True)
+    #: The event object as Lamba signed it (``id``, ``type``, ``data``, ...).
+    payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = "Lamba webhook event"

@@ -139,6 +139,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
                 workspace_id=scope[0],
                 project_id=scope[1],
                 environment=scope[2],
+                payload=payload,
             )
             event = WebhookEvent(
                 id=event_id,

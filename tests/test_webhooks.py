@@ -188,6 +188,8 @@ def test_sec45_first_delivery_is_stored_then_signalled_with_204(
     )
     assert row.outcome == "processed"
     assert row.processed_at is not None
+    assert row.payload["id"] == "evt_first"
+    assert row.payload["data"] == {"userId": "usr_1"}
     assert [(e.id, e.type, e.data) for e in received] == [
         ("evt_first", "session.revoked", {"userId": "usr_1"})
     ]
