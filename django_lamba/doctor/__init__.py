@@ -32,10 +32,12 @@ def run() -> Report:
     client = LambaClient()
     try:
         client.auth_base_url, client.api_base_url  # noqa: B018  (raises when unset)
+        configured = True
     except ImproperlyConfigured:
+        configured = False
         for name in _NETWORK:
             report.add(Finding(name, "skip", "the base URLs are not configured (see above)"))
-    else:
+    if configured:
         found, discovery = auth_host(client)
         report.add(found)
         report.add(api_host(client))
@@ -47,8 +49,12 @@ def run() -> Report:
             for name in ("issuer", "jwks", "clock"):
                 report.add(Finding(name, "skip", "the auth host did not answer (see above)"))
     report.add(cache_finding())
-    management, confirmed = management_finding()
-    report.add(management)
+    confirmed: bool | None = None
+    if configured:
+        management, confirmed = management_finding()
+        report.add(management)
+    else:
+        report.add(Finding("management", "skip", "the base URLs are not configured (see above)"))
     report.add(webhook_finding())
     report.add(binding_finding(confirmed))
     return report
