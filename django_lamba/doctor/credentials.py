@@ -31,7 +31,7 @@ class _KeepingClient(LambaClient):
 #: OAuth errors of ``/connect/token`` and what they mean for the operator.
 _REFUSALS = {
     "invalid_client": (
-        "Lamba refused the management credentials (invalid_client)",
+        "Lamba refused the management credentials",
         "Check LAMBA_MANAGEMENT_CLIENT_ID and LAMBA_MANAGEMENT_CLIENT_SECRET against the "
         "console's Management Client; test and prod have separate clients.",
     ),
@@ -41,7 +41,7 @@ _REFUSALS = {
         "LAMBA_CUSTOMER_PROJECT_ID and LAMBA_CUSTOMER_ENV.",
     ),
     "invalid_request": (
-        "Lamba refused the token request for this Workspace, Project and environment",
+        "Lamba refused a token for this Workspace, Project and environment",
         "Copy the Workspace and Project ids from the Lamba console and check "
         "LAMBA_CUSTOMER_ENV ('test' or 'prod').",
     ),
@@ -76,11 +76,11 @@ def management_finding() -> tuple[Finding, bool | None]:
         refusal = _REFUSALS.get(error.error_code.lower()) if error.status < 500 else None
         if refusal is None:
             return failed_call("management", "LAMBA_CUSTOMER_AUTH_BASE_URL", result), None
-        code = f" traceId={error.trace_id}" if error.trace_id else ""
+        trace = f" traceId={error.trace_id}" if error.trace_id else ""
         finding = Finding(
             "management",
             "fail",
-            f"{refusal[0]} ({_scope()}){code}",
+            f"{refusal[0]} ({_scope()}; errorCode={error.error_code}{trace})",
             fix=refusal[1],
             facts={"error_code": error.error_code, "status": error.status},
         )

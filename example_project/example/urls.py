@@ -17,6 +17,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/", include("django_lamba.urls")),
 ]
 
+if "debug_toolbar" in settings.INSTALLED_APPS:
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()
+
 if settings.HAS_DRF:
     from portal import api
 
