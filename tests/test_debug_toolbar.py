@@ -12,10 +12,20 @@ from django.test import Client
 
 from django_lamba.testing import EmulatedUser, FrozenClock, LambaEmulator, client_with_tokens
 
-# The toolbar's modules import its models: they are imported once its app is installed.
 pytest.importorskip("debug_toolbar")
 
-PANEL = "django_lamba.contrib.debug_toolbar.LambaPanel"
+from django_lamba.contrib.debug_toolbar import LambaPanel
+
+#: The panels the toolbar made, newest last (the toolbar's own store differs between versions).
+made: list[LambaPanel] = []
+
+
+class KeptPanel(LambaPanel):
+    """The Lamba panel, kept after the request so the test can render it."""
+
+    def generate_stats(self, request: HttpRequest, response: Any) -> None:
+        super().generate_stats(request, response)
+        made.append(self)
 
 
 def always(request: HttpRequest) -> bool:
@@ -29,19 +39,18 @@ def toolbar(settings: Any, lamba: LambaEmulator) -> Iterator[None]:
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "debug_toolbar"]
     settings.MIDDLEWARE = ["debug_toolbar.middleware.DebugToolbarMiddleware", *settings.MIDDLEWARE]
     settings.ROOT_URLCONF = "tests.urls_debug_toolbar"
-    settings.DEBUG_TOOLBAR_PANELS = [PANEL]
+    settings.DEBUG_TOOLBAR_PANELS = ["tests.test_debug_toolbar.KeptPanel"]
     settings.DEBUG_TOOLBAR_CONFIG = {
         "SHOW_TOOLBAR_CALLBACK": "tests.test_debug_toolbar.always",
         "IS_RUNNING_TESTS": False,
     }
     from debug_toolbar.settings import get_config
-    from debug_toolbar.store import get_store
     from debug_toolbar.toolbar import DebugToolbar
 
     def forget() -> None:
         get_config.cache_clear()
         DebugToolbar._panel_classes = None
-        get_store().clear()
+        made.clear()
 
     forget()
     yield
@@ -49,14 +58,8 @@ def toolbar(settings: Any, lamba: LambaEmulator) -> Iterator[None]:
 
 
 def rendered_panel(*, with_stats: bool = False) -> Any:
-    """Render the Lamba panel of the last request, from the toolbar's store."""
-    from debug_toolbar.store import get_store
-    from debug_toolbar.toolbar import DebugToolbar
-
-    (request_id,) = list(get_store().request_ids())
-    stored = DebugToolbar.fetch(request_id)
-    assert stored is not None
-    panel = stored.get_panel_by_id("LambaPanel")
+    """Render the Lamba panel of the last request: its nav subtitle and its content."""
+    panel = made[-1]
     html = f"{panel.nav_subtitle}\n{panel.content}"
     return (html, panel.get_stats()) if with_stats else html
 

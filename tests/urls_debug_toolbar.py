@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from debug_toolbar.toolbar import debug_toolbar_urls
+from django.urls import include, path
 
 from tests.urls import urlpatterns as base
 
-urlpatterns = [*base, *debug_toolbar_urls()]
+urlpatterns = [*base, path("__debug__/", include("debug_toolbar.urls"))]

@@ -17,10 +17,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/", include("django_lamba.urls")),
 ]
 
-if "debug_toolbar" in settings.INSTALLED_APPS:
-    from debug_toolbar.toolbar import debug_toolbar_urls
-
-    urlpatterns += debug_toolbar_urls()
+if "debug_toolbar" in settings.INSTALLED_APPS:  # DEBUG on and django-debug-toolbar installed
+    urlpatterns += [path("__debug__/", include("debug_toolbar.urls"))]
 
 if settings.HAS_DRF:
     from portal import api
