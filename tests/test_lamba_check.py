@@ -334,3 +334,18 @@ def test_webhook_secret_without_the_url_fails(healthy: LambaEmulator, settings: 
     assert status == 1
     assert found["webhook"]["status"] == "fail"
     assert found["settings E015"]["status"] == "fail"  # LOGIN_URL = "lamba:login" too
+
+
+def test_a_branded_oidc_issuer_is_checked_against_its_discovery(
+    healthy: LambaEmulator, settings: Any
+) -> None:
+    settings.LAMBA_CLIENT_ID = "demo-client"
+    settings.LAMBA_OIDC_ISSUER = healthy.auth_url.replace("127.0.0.1", "localhost")
+    found, status = checks()
+    assert status == 1
+    branded = found["oidc issuer"]
+    assert branded["status"] == "fail"
+    assert repr(healthy.auth_url) in branded["summary"]  # what its discovery names
+    settings.LAMBA_OIDC_ISSUER = healthy.auth_url
+    found, status = checks()
+    assert "oidc issuer" not in found and status == 0

@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ..client import LambaClient
 from .configuration import binding_finding, settings_findings, webhook_finding
 from .credentials import management_finding
-from .network import api_host, auth_host, clock_skew, issuer, jwks
+from .network import api_host, auth_host, clock_skew, issuer, jwks, oidc_issuer
 from .render import as_json, as_text
 from .results import STATUSES, Finding, Report, Status
 from .sharedcache import cache_finding
@@ -43,6 +43,9 @@ def run() -> Report:
         report.add(api_host(client))
         if discovery.error is None:
             report.add(issuer(discovery.body))
+            branded = oidc_issuer(client)
+            if branded is not None:
+                report.add(branded)
             report.add(jwks(client))
             report.add(clock_skew(discovery))
         else:

@@ -97,8 +97,9 @@ def failed_call(name: str, setting: str, result: Probe) -> Finding:
 
 
 def _base_for(setting: str) -> str:
-    base = lamba_settings.AUTH_BASE_URL if "AUTH" in setting else lamba_settings.API_BASE_URL
-    return base
+    if setting == "LAMBA_OIDC_ISSUER":
+        return lamba_settings.OIDC_ISSUER
+    return lamba_settings.AUTH_BASE_URL if "AUTH" in setting else lamba_settings.API_BASE_URL
 
 
 def auth_host(client: LambaClient) -> tuple[Finding, Probe]:
@@ -144,6 +145,26 @@ def issuer(discovery: Any) -> Finding:
         fix="Issuers are compared exactly (scheme, host, path, trailing slash): every token "
         "would be refused. Set LAMBA_CUSTOMER_AUTH_BASE_URL to the issuer discovery names, or "
         "LAMBA_JWT_ISSUER to it for a branded auth domain.",
+        facts={"discovery": found, "configured": expected},
+    )
+
+
+def oidc_issuer(client: LambaClient) -> Finding | None:
+    """For hosted sign-in with its own issuer (a branded domain): its discovery must name it."""
+    expected = lamba_settings.OIDC_ISSUER
+    if not lamba_settings.CLIENT_ID or expected == client.auth_base_url:
+        return None
+    result = probe(lambda: client.get_document(expected + DISCOVERY_PATH))
+    if result.error is not None:
+        return failed_call("oidc issuer", "LAMBA_OIDC_ISSUER", result)
+    found = result.body.get("issuer")
+    if found == expected:
+        return Finding("oidc issuer", "ok", f"{expected} names itself in its discovery")
+    return Finding(
+        "oidc issuer",
+        "fail",
+        f"the discovery at {expected} names {found!r}: hosted sign-in would be refused",
+        fix="Set LAMBA_OIDC_ISSUER to exactly the issuer its discovery document names.",
         facts={"discovery": found, "configured": expected},
     )
 
