@@ -12,9 +12,10 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from ..client import LambaClient
+from .clock import clock_skew
 from .configuration import binding_finding, settings_findings, webhook_finding
 from .credentials import management_finding
-from .network import api_host, auth_host, clock_skew, issuer, jwks, oidc_issuer
+from .network import api_host, auth_host, issuer, jwks, oidc_issuer
 from .render import as_json, as_text
 from .results import STATUSES, Finding, Report, Status
 from .sharedcache import cache_finding
