@@ -17,7 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/", include("django_lamba.urls")),
 ]
 
-if "debug_toolbar" in settings.INSTALLED_APPS:  # DEBUG on and django-debug-toolbar installed
+if settings.HAS_DEBUG_TOOLBAR:
     urlpatterns += [path("__debug__/", include("debug_toolbar.urls"))]
 
 if settings.HAS_DRF:
