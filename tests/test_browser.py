@@ -123,6 +123,8 @@ def site(emulator: LambaEmulator, tmp_path_factory: pytest.TempPathFactory) -> I
         ),
         LAMBA_CLIENT_ID=CLIENT_ID,
         EXAMPLE_DATABASE=str(workdir / "db.sqlite3"),
+        # The debug toolbar's tab would sit over the pages these tests click through.
+        EXAMPLE_DEBUG_TOOLBAR="0",
         PYTHONUNBUFFERED="1",
     )
     command = [sys.executable, "example_project/manage.py", "rundemo", "--port", str(port)]

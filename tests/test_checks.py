@@ -12,7 +12,15 @@ import pytest
 from django.core.checks import CheckMessage, Error, Tags, Warning, run_checks
 
 import django_lamba.checks
-from django_lamba.checks import AUTH_MIDDLEWARE, BACKEND, MIDDLEWARE, check_cache, check_settings
+import django_lamba.checks.cache
+from django_lamba.checks import (
+    AUTH_MIDDLEWARE,
+    BACKEND,
+    MIDDLEWARE,
+    check_cache,
+    check_settings,
+    check_url_names,
+)
 from tests.conftest import pick_free_port
 
 _WITHOUT_LAMBA_MIDDLEWARE = [
@@ -54,6 +62,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "django_lamba.W005": {"LAMBA_CUSTOMER_WORKSPACE_ID": "", "LAMBA_CUSTOMER_PROJECT_ID": ""},
     "django_lamba.E014": {"LAMBA_CACHE_ALIAS": "missing"},
     "django_lamba.W006": {"LAMBA_CACHE_ALIAS": "default"},
+    "django_lamba.W007": {"LAMBA_CUSTOMER_WORKSPACE_ID": "ws_..."},
+    "django_lamba.E015": {"ROOT_URLCONF": "tests.urls_without_lamba"},
 }
 
 
@@ -408,7 +418,7 @@ def test_e014_a_cache_that_hangs_is_reported_not_waited_for(
     import threading
 
     release = threading.Event()
-    monkeypatch.setattr(django_lamba.checks, "CACHE_CHECK_TIMEOUT", 0.2)
+    monkeypatch.setattr(django_lamba.checks.cache, "CACHE_CHECK_TIMEOUT", 0.2)
     monkeypatch.setattr(
         "django.core.cache.backends.filebased.FileBasedCache.set",
         lambda *args, **kwargs: release.wait(5),
@@ -435,6 +445,101 @@ def test_w006_a_process_local_cache(settings: Any, backend: str) -> None:
     assert "LAMBA_CACHE_ALIAS" in message.msg
 
 
+# --- placeholders copied from the docs ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LAMBA_CUSTOMER_WORKSPACE_ID", "ws_..."),
+        ("LAMBA_CUSTOMER_PROJECT_ID", "prj_..."),
+        ("LAMBA_CUSTOMER_PROJECT_ID", "prj_xxx"),
+        ("LAMBA_CUSTOMER_WORKSPACE_ID", "ws_XXXX"),
+        ("LAMBA_CLIENT_ID", "your-app-client-id"),
+        ("LAMBA_MANAGEMENT_CLIENT_ID", "<management client id>"),
+        ("LAMBA_SITE_URL", "https://your.site"),
+        ("LAMBA_CUSTOMER_AUTH_BASE_URL", "https://id.uselamba.com/\u2026"),
+    ],
+)
+def test_w007_a_placeholder_from_the_docs_is_named(settings: Any, name: str, value: str) -> None:
+    if name == "LAMBA_CUSTOMER_AUTH_BASE_URL":
+        settings.LAMBA_CUSTOMER_API_BASE_URL = "https://api.uselamba.com"
+        settings.LAMBA_CUSTOMER_ENV = "prod"
+    setattr(settings, name, value)
+    messages = [m for m in check_settings() if m.id == "django_lamba.W007"]
+    assert len(messages) == 1
+    assert name in messages[0].msg and repr(value) in messages[0].msg
+    assert isinstance(messages[0], Warning) and messages[0].hint
+
+
+def test_w007_fires_even_with_debug_on(settings: Any) -> None:
+    settings.DEBUG = True
+    settings.LAMBA_CUSTOMER_PROJECT_ID = "prj_..."
+    settings.LAMBA_ALLOWED_PROJECTS = ["ws_shop/prj_..."]
+    assert ids() == ["django_lamba.W007", "django_lamba.W007"]
+
+
+@pytest.mark.parametrize(
+    "name", ["LAMBA_CLIENT_SECRET", "LAMBA_MANAGEMENT_CLIENT_SECRET", "LAMBA_WEBHOOK_SECRET"]
+)
+def test_w007_never_shows_a_secret(settings: Any, name: str) -> None:
+    setattr(settings, name, "whsec_... your-secret")
+    (message,) = fires("django_lamba.W007")
+    assert name in message.msg
+    assert "whsec" not in message.msg and "your-secret" not in message.msg
+
+
+@pytest.mark.parametrize(
+    "value", ["ws_shop", "ws_01J9ZK8X3XXQ", "prj_demo", "ws_taxes", "mgmt_demo", "yourshop"]
+)
+def test_w007_not_for_real_looking_ids(settings: Any, value: str) -> None:
+    settings.LAMBA_CUSTOMER_WORKSPACE_ID = value
+    settings.LAMBA_ALLOWED_PROJECTS = [f"{value}/prj_shop"]
+    settings.LAMBA_CUSTOMER_PROJECT_ID = "prj_shop"
+    assert "django_lamba.W007" not in ids()
+
+
+# --- URL names in LOGIN_URL and the redirect settings ------------------------------------------
+
+
+def test_the_test_urls_reverse_every_url_name(settings: Any) -> None:
+    settings.LOGIN_URL = "lamba:login"
+    settings.LAMBA_LOGOUT_REDIRECT_URL = "lamba:login"
+    assert check_url_names() == []
+
+
+def test_e015_login_url_names_lamba_but_its_urls_are_not_included(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.urls_without_lamba"
+    settings.LOGIN_URL = "lamba:login"
+    (message,) = check_url_names()
+    assert isinstance(message, Error) and message.id == "django_lamba.E015"
+    assert "LOGIN_URL" in message.msg and "'lamba:login'" in message.msg
+    assert 'include("django_lamba.urls")' in str(message.hint)
+
+
+@pytest.mark.parametrize(
+    "name", ["LOGIN_REDIRECT_URL", "LAMBA_LOGIN_REDIRECT_URL", "LAMBA_LOGOUT_REDIRECT_URL"]
+)
+def test_e015_a_redirect_setting_names_a_url_that_does_not_exist(settings: Any, name: str) -> None:
+    setattr(settings, name, "dashbaord")
+    (message,) = check_url_names()
+    assert message.id == "django_lamba.E015" and name in message.msg
+    assert "URL pattern that exists" in str(message.hint)
+
+
+@pytest.mark.parametrize("value", ["/", "/accounts/login/", "https://shop.example.com/in"])
+def test_e015_not_for_paths_and_urls(settings: Any, value: str) -> None:
+    settings.ROOT_URLCONF = "tests.urls_without_lamba"
+    settings.LOGIN_URL = value
+    assert check_url_names() == []
+
+
+def test_e015_registered_with_the_url_checks(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.urls_without_lamba"
+    found = run_checks(tags=[Tags.urls])
+    assert "django_lamba.E015" in {message.id for message in found}
+
+
 # --- completeness ------------------------------------------------------------------------------
 
 
@@ -442,13 +547,23 @@ def test_w006_a_process_local_cache(settings: Any, backend: str) -> None:
 def test_each_scenario_reports_exactly_its_id(settings: Any, check_id: str) -> None:
     for name, value in SCENARIOS[check_id].items():
         setattr(settings, name, value)
-    found = [m for m in check_settings() + check_cache() if not m.is_silenced()]
+    found = [
+        m for m in check_settings() + check_cache() + check_url_names() if not m.is_silenced()
+    ]
     assert ids(found) == [check_id]
 
 
 def test_every_check_id_has_a_scenario() -> None:
-    """A new id in checks.py needs a scenario (and tests) here."""
-    source = Path(django_lamba.checks.__file__).read_text()
+    """A new id in the checks package needs a scenario (and tests) here."""
+    package = Path(django_lamba.checks.__file__).parent
+    source = "\n".join(path.read_text() for path in sorted(package.glob("*.py")))
     defined = set(re.findall(r'id="(django_lamba\.[EW]\d{3})"', source))
-    assert defined, "no check ids found in checks.py"
+    assert defined, "no check ids found in django_lamba/checks/"
     assert defined == set(SCENARIOS)
+
+
+def test_every_check_id_is_documented() -> None:
+    """docs/settings.md lists every id the checks can raise."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "settings.md").read_text()
+    missing = [check_id for check_id in SCENARIOS if check_id.split(".")[1] not in page]
+    assert missing == []

@@ -33,7 +33,7 @@ from jwt import PyJWK
 from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError
-from . import clock, store
+from . import clock, observe, store
 
 logger = logging.getLogger("django_lamba.jwt")
 
@@ -129,6 +129,7 @@ def _load(url: str, now: float, *, force: bool = False) -> _KeySet | None:
     local = _local.get(url)
     fresh_here = local is not None and 0 <= now - local.loaded_at < _LOCAL_KEYS_TTL
     if local and fresh_here and not force and now - local.fetched_at < lamba_settings.JWKS_MAX_AGE:
+        observe.note_cache("jwks", hit=True)
         return local
     cached = store.cache().get(_cache_key(url, "doc"))
     keyset: _KeySet | None = None
@@ -142,7 +143,9 @@ def _load(url: str, now: float, *, force: bool = False) -> _KeySet | None:
         # The shared cache lost it, is down or holds an older set: our own copy still counts.
         keyset = _KeySet(local.keys, local.fetched_at, now)
     stale = keyset is None or now - keyset.fetched_at >= lamba_settings.JWKS_CACHE_TTL
-    if (force or stale) and _may_fetch(url, "refetch" if force else "fetch", now):
+    fetching = (force or stale) and _may_fetch(url, "refetch" if force else "fetch", now)
+    observe.note_cache("jwks", hit=not fetching and keyset is not None)
+    if fetching:
         fresh = _fetch(url, now)
         if fresh is not None:
             keyset = fresh

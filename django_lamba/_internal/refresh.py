@@ -28,7 +28,7 @@ from ..client import get_client
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaRateLimited, LambaUnauthorized, LambaUnavailable
 from ..types import TokenSet, mask
-from . import clock, hostlock, rotation, store
+from . import clock, hostlock, observe, rotation, store
 from .accesstokens import unverified_expiry
 
 logger = logging.getLogger("django_lamba.refresh")
@@ -50,6 +50,7 @@ def refresh_once(refresh_token: str) -> TokenSet:
     while True:
         rotated = rotation.get_rotated(refresh_token)
         if rotated is not None:
+            observe.note_refresh("reused")
             return _unless_logged_out(refresh_token, rotated)
         if rotation.is_marked("logged_out", refresh_token):
             raise LambaUnauthorized(error_code="session_logged_out")
@@ -81,6 +82,7 @@ def _refresh_holding_lock(refresh_token: str) -> TokenSet:
     # Another worker may have finished (or failed, or backed off) between our look and our lock.
     rotated = rotation.get_rotated(refresh_token)
     if rotated is not None:
+        observe.note_refresh("reused")
         return _unless_logged_out(refresh_token, rotated)
     if rotation.is_marked("failed", refresh_token):
         raise LambaUnauthorized(error_code="refresh_failed")
@@ -103,6 +105,7 @@ def _refresh_holding_lock(refresh_token: str) -> TokenSet:
         logger.warning("Could not refresh session %s (%s); keeping it", mask(refresh_token), exc)
         raise
     rotation.put_rotated(refresh_token, tokens)
+    observe.note_refresh("refreshed")
     logger.info("Refreshed session %s -> %s", mask(refresh_token), mask(tokens.refresh_token))
     return _unless_logged_out(refresh_token, tokens)
 

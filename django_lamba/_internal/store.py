@@ -23,7 +23,7 @@ from django.core.cache import BaseCache, caches
 
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext
-from . import clock, hostlock
+from . import clock, hostlock, observe
 
 logger = logging.getLogger("django_lamba.cache")
 
@@ -185,11 +185,13 @@ def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
         return None, True
     local = _local.get(access_hash)
     if local is not None and local[0] > clock.monotonic():
+        observe.note_cache("context", hit=True)
         return local[2], False
     raw = cache().get(f"lamba:ctx:{access_hash}")
     if raw == _ENDED:
         _forget_local(access_hash)
         return None, True
+    observe.note_cache("context", hit=isinstance(raw, dict))
     if not isinstance(raw, dict):
         _forget_local(access_hash)
         return None, False
@@ -267,6 +269,7 @@ def get_stale_context(session_id: str) -> LambaContext | None:
 
 def get_authorization(access_hash: str) -> LambaAuthorization | None:
     raw = cache().get(f"lamba:authz:{access_hash}")
+    observe.note_cache("authorization", hit=isinstance(raw, dict))
     return LambaAuthorization.from_json(raw) if isinstance(raw, dict) else None
 
 

@@ -3,7 +3,8 @@
 Every call has connect and read timeouts, a deadline (``LAMBA_TOTAL_TIMEOUT``, retries included,
 however slowly the answer trickles in) and an ``X-Correlation-Id``; none ever sends the
 console-only scope headers. Only idempotent calls are retried (see :func:`send`). What comes back
-is read by ``transport`` (bounded) and understood by ``answers``.
+is read by ``transport`` (bounded) and understood by ``answers``; each attempt is reported to
+``observe`` (signal, log record, recorder), only when someone listens.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from urllib.parse import urlsplit
 import requests
 
 from ..conf import lamba_settings
-from ..exceptions import LambaError, LambaPaymentRequired, LambaRateLimited, LambaUnavailable
-from . import answers, breaker, correlation, transport
+from ..exceptions import LambaError, LambaRateLimited, LambaUnavailable
+from . import answers, breaker, correlation, observe, transport
 
 logger = logging.getLogger("django_lamba.client")
 
@@ -109,6 +110,7 @@ def send(
     path = url.split("?", 1)[0]
     parts = urlsplit(url)
     host = f"{parts.scheme}://{parts.netloc}"
+    watch = observe.watching()
     for attempt in range(1, attempts + 1):
         breaker.before_call(host)
         left = deadline.remaining()
@@ -132,9 +134,13 @@ def send(
                 content = transport.read_body(response, deadline)
         except (requests.Timeout, transport.DeadlinePassed):
             breaker.failed(host)
+            if watch:
+                _tell(method, parts.path, host, headers, started, attempt, "timeout")
             raise _timed_out(method, path) from None
         except transport.BodyTooLarge:
             breaker.failed(host)
+            if watch:
+                _tell(method, parts.path, host, headers, started, attempt, "too_large")
             logger.warning(
                 "Lamba %s %s answered a body over %s bytes",
                 method,
@@ -146,6 +152,8 @@ def send(
             ) from None
         except (requests.RequestException, transport.BodyUnreadable) as exc:
             breaker.failed(host)
+            if watch:
+                _tell(method, parts.path, host, headers, started, attempt, "unreachable")
             logger.warning("Lamba %s %s failed: %s", method, path, type(exc).__name__)
             wait = _retry_wait(None, attempt, deadline) if attempt < attempts else None
             if wait is not None:
@@ -161,13 +169,19 @@ def send(
                 body = answers.parse_success(response.status_code, content, method, path)
             except LambaUnavailable:
                 breaker.failed(host)
+                if watch:
+                    _tell(method, parts.path, host, headers, started, attempt, "error", response)
                 raise
             breaker.succeeded(host)
+            if watch:
+                _tell(method, parts.path, host, headers, started, attempt, "ok", response)
             return body
         error = answers.error_from_response(response, content)
         # Only outages count against the host: a 4xx answer is Lamba working.
         (breaker.failed if isinstance(error, LambaUnavailable) else breaker.succeeded)(host)
-        _log_error(method, path, response.status_code, error, elapsed_ms)
+        observe.log_error(method, path, response.status_code, error, elapsed_ms)
+        if watch:
+            _tell(method, parts.path, host, headers, started, attempt, "error", response, error)
         retryable = attempt < attempts and isinstance(error, (LambaRateLimited, LambaUnavailable))
         wait = _retry_wait(error, attempt, deadline) if retryable else None
         if wait is not None:
@@ -205,29 +219,32 @@ def _retry_wait(
     return min(backoff + retry_jitter(backoff), room)
 
 
-def _log_error(method: str, path: str, status: int, error: LambaError, elapsed_ms: float) -> None:
-    """Log an error answer for the operator: always errorCode and traceId, never a token."""
-    facts = ""
-    level = logging.INFO if status < 500 else logging.WARNING
-    if isinstance(error, LambaPaymentRequired):
-        # The site owner has to act on this (upgrade, or clean up usage): say what was hit.
-        level = logging.WARNING
-        facts = " limit={} allowed={} current={} plan={}".format(
-            *(
-                "-" if v is None else v
-                for v in (error.limit, error.allowed, error.current, error.plan)
-            )
+def _tell(
+    method: str,
+    path: str,
+    host: str,
+    headers: dict[str, str],
+    started: float,
+    attempt: int,
+    outcome: str,
+    response: requests.Response | None = None,
+    error: LambaError | None = None,
+) -> None:
+    """Report one attempt to ``observe`` (only called when someone is watching)."""
+    observe.report(
+        observe.UpstreamCall(
+            method=method,
+            host=host,
+            path=path,
+            status=None if response is None else response.status_code,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            outcome=outcome,
+            correlation_id=headers["X-Correlation-Id"],
+            error_code=error.error_code if error else None,
+            trace_id=error.trace_id if error else None,
+            attempt=attempt,
+            server_date=None
+            if response is None
+            else observe.server_date(response.headers.get("Date")),
         )
-    elif isinstance(error, LambaRateLimited):
-        facts = f" retryAfter={'-' if error.retry_after is None else error.retry_after}"
-    logger.log(
-        level,
-        "Lamba %s %s -> %s errorCode=%s traceId=%s%s (%.0f ms)",
-        method,
-        path,
-        status,
-        error.error_code or "-",
-        error.trace_id or "-",
-        facts,
-        elapsed_ms,
     )

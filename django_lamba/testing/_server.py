@@ -144,7 +144,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             phrase = HTTPStatus(response.status).phrase
         except ValueError:
             phrase = ""
-        headers = {"Server": self.version_string(), "Date": self.date_time_string()}
+        # The Date header reads the emulator's clock, so a test can skew Lamba's time.
+        now = self.server.dispatcher.state.now()
+        headers = {"Server": self.version_string(), "Date": self.date_time_string(now)}
         headers.update(response.headers)
         headers.setdefault("Cache-Control", "no-store")
         if correlation_id and len(correlation_id) <= 200:

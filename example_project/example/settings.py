@@ -121,6 +121,25 @@ LAMBA_COOKIE_SECURE = False
 # How many members /members/ shows per page (small, to show cursor paging with the demo users).
 MEMBERS_PAGE_SIZE = 3
 
+# django_lamba: with DEBUG on and django-debug-toolbar installed (pip install
+# django-lamba[debug]), the toolbar gets a "Lamba" panel: each call to Lamba with its status,
+# duration and traceId, cache hits, refreshes, and the resolved Workspace, Project and roles.
+# It starts collapsed (the DJDT tab on the right); EXAMPLE_DEBUG_TOOLBAR=0 leaves it out, as the
+# browser tests do.
+HAS_DEBUG_TOOLBAR = (
+    DEBUG
+    and os.environ.get("EXAMPLE_DEBUG_TOOLBAR", "1") == "1"
+    and find_spec("debug_toolbar") is not None
+)
+if HAS_DEBUG_TOOLBAR:
+    from debug_toolbar.settings import PANELS_DEFAULTS
+
+    INSTALLED_APPS.append("debug_toolbar")
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    INTERNAL_IPS = ["127.0.0.1", "::1"]
+    DEBUG_TOOLBAR_PANELS = [*PANELS_DEFAULTS, "django_lamba.contrib.debug_toolbar.LambaPanel"]
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

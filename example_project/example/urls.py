@@ -17,6 +17,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/", include("django_lamba.urls")),
 ]
 
+if settings.HAS_DEBUG_TOOLBAR:
+    urlpatterns += [path("__debug__/", include("debug_toolbar.urls"))]
+
 if settings.HAS_DRF:
     from portal import api
 
