@@ -1,0 +1,316 @@
+"""Local users: the ``AUTH_USER_MODEL`` row that stands for a Lamba user (``LAMBA_LOCAL_USERS``).
+
+``local_user()`` turns the ``LambaUser`` the factory built into that row, still a ``LambaUser``:
+its class is made once per (user model, Lamba user class) pair, with the user model first in the
+MRO (fields, ``save()``, ``has_perm()`` are the model's) and the ``LambaUser`` class after it
+(``context``, ``authorization``, ``has_lamba_permission()``...). So every check that asks
+``isinstance(user, LambaUser)`` keeps working, and a ``ForeignKey(AUTH_USER_MODEL)`` accepts it.
+The class is built with ``type.__new__``, not through ``ModelBase``: it registers no model,
+needs no migration, and shares the user model's ``_meta`` (saves, queries, content types and
+admin log entries all see the user model itself).
+
+The warm path reads nothing: each worker keeps the rows it read for ``LAMBA_LOCAL_USER_CACHE_TTL``
+seconds, keyed by the Lamba user id and the fingerprint of the synced fields, and hands each
+request a copy. A cold path is one indexed read (``LambaIdentity`` joined to its user). The first
+sign-in creates both rows in a savepoint; losing a race to another worker is an
+``IntegrityError`` on the unique columns, after which the winner's rows are read. A changed
+context (email, names, roles, scope) runs the mapper again and writes only the fields it changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, models, router, transaction
+from django.utils import timezone
+
+from ..conf import lamba_settings
+from ..exceptions import LambaUnauthorized
+from ..types import LambaContext
+from ..user import LambaUser
+from . import clock
+
+logger = logging.getLogger("django_lamba.localusers")
+
+#: ``map_user(user, lamba_user, *, created)``: copy what the site wants onto the local row.
+UserMapper = Callable[..., None]
+
+#: Rows kept per worker at most; the oldest is dropped first.
+MAX_CACHED_ROWS = 10_000
+
+#: The ``LambaIdentity`` columns that record what was last synced.
+SYNCED_COLUMNS = (
+    "workspace_id",
+    "project_id",
+    "environment",
+    "email",
+    "username",
+    "display_name",
+    "role_keys",
+    "fingerprint",
+    "synced_at",
+)
+
+
+@dataclass(frozen=True)
+class _Cached:
+    fingerprint: str
+    row: models.Model
+    expires_at: float
+
+
+_lock = threading.Lock()
+_rows: dict[str, _Cached] = {}
+#: User primary key -> Lamba user id, so a save of the row forgets it without a query.
+_lamba_ids: dict[Any, str] = {}
+_classes: dict[tuple[type, type], type] = {}
+
+
+def identity_model() -> type[models.Model]:
+    """Return ``django_lamba.LambaIdentity`` (through the app registry: models sit above us)."""
+    return apps.get_model("django_lamba", "LambaIdentity")
+
+
+def fingerprint(context: LambaContext) -> str:
+    """Digest the context fields a mapper may read: a different one means "sync again"."""
+    profile = context.user
+    workspace = context.active_workspace.id if context.active_workspace else ""
+    project = context.active_project.id if context.active_project else ""
+    parts = [profile.id, profile.email, profile.username, profile.display_name, workspace]
+    parts += [project, context.environment, ",".join(sorted(context.role_keys))]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def local_user(lamba_user: LambaUser, mapper: UserMapper) -> LambaUser:
+    """Return the local row for ``lamba_user``, carrying its Lamba state; create or sync it.
+
+    An inactive row (deactivated here) is signed out, as Django's own backends refuse it.
+    """
+    context = lamba_user.context
+    lamba_id = context.user.id
+    print_ = fingerprint(context)
+    cached = _rows.get(lamba_id)
+    if cached is not None and cached.fingerprint == print_ and cached.expires_at > clock.now():
+        row = cached.row
+    else:
+        row = _load(lamba_user, print_, mapper)
+        remember(lamba_id, print_, row)
+    if not getattr(row, "is_active", True):
+        raise LambaUnauthorized(error_code="local_user_inactive")
+    return _combined(row, lamba_user)
+
+
+def remember(lamba_id: str, print_: str, row: models.Model) -> None:
+    """Keep ``row`` for this worker's next requests of the same Lamba user."""
+    ttl = lamba_settings.LOCAL_USER_CACHE_TTL
+    if ttl <= 0:
+        return
+    with _lock:
+        while len(_rows) >= MAX_CACHED_ROWS:
+            _rows.pop(next(iter(_rows)))
+        _rows[lamba_id] = _Cached(print_, row, clock.now() + ttl)
+        _lamba_ids[row.pk] = lamba_id
+
+
+def forget(lamba_id: str | None = None) -> None:
+    """Forget one Lamba user's row in this worker (all rows without ``lamba_id``)."""
+    with _lock:
+        if lamba_id is None:
+            _rows.clear()
+            _lamba_ids.clear()
+        else:
+            _rows.pop(lamba_id, None)
+
+
+def forget_saved_row(sender: Any, instance: models.Model, **kwargs: Any) -> None:
+    """``post_save``/``post_delete`` receiver: a changed user or identity row is read again."""
+    lamba_id = getattr(instance, "lamba_user_id", None) or _lamba_ids.get(instance.pk)
+    if isinstance(lamba_id, str):
+        forget(lamba_id)
+
+
+def default_map_user(user: Any, lamba_user: LambaUser, *, created: bool) -> None:
+    """Copy the email and display name; on creation, set the username and no password.
+
+    The username (``USERNAME_FIELD``, unless that is the email field) is the Lamba user id:
+    unique and stable, where a Lamba username or email may change or be taken by a staff user.
+    """
+    profile = lamba_user.context.user
+    model = type(user)
+    fields = {field.name: field for field in model._meta.concrete_fields}
+    email_field = model.get_email_field_name() if hasattr(model, "get_email_field_name") else ""
+    if email_field in fields:
+        # An email-keyed model needs something unique for a customer with no email.
+        empty = "" if email_field != model.USERNAME_FIELD else profile.id
+        _assign(user, fields[email_field], profile.email or empty)
+    if created and email_field != model.USERNAME_FIELD:
+        _assign(user, fields[model.USERNAME_FIELD], profile.id)
+    if "first_name" in fields:
+        _assign(user, fields["first_name"], lamba_user.display_name)
+    if created and hasattr(user, "set_unusable_password"):
+        user.set_unusable_password()  # customers sign in with Lamba, never a local password
+
+
+def _assign(user: Any, field: Any, value: str) -> None:
+    limit = getattr(field, "max_length", None)
+    setattr(user, field.attname, value[:limit] if limit else value)
+
+
+def _load(lamba_user: LambaUser, print_: str, mapper: UserMapper) -> models.Model:
+    """One indexed read; create the rows if there are none, sync them if the context changed."""
+    identity_class = identity_model()
+    lamba_id = lamba_user.context.user.id
+    found = identity_class._default_manager.select_related("user")
+    identity: Any = found.filter(lamba_user_id=lamba_id).first()
+    if identity is None:
+        identity = _create(lamba_user, print_, mapper)
+    elif identity.fingerprint != print_:
+        sync(identity, lamba_user, print_, mapper)
+    row: models.Model = identity.user
+    return row
+
+
+def _create(lamba_user: LambaUser, print_: str, mapper: UserMapper) -> Any:
+    identity_class = identity_model()
+    lamba_id = lamba_user.context.user.id
+    user = get_user_model()()
+    mapper(user, lamba_user, created=True)
+    try:
+        with transaction.atomic(using=router.db_for_write(identity_class)):
+            user.save()
+            identity = identity_class(user=user, lamba_user_id=lamba_id)
+            _set_synced(identity, lamba_user.context, print_)
+            identity.save()
+        return identity
+    except IntegrityError:
+        # Another request created them first (the unique Lamba id, or the username the
+        # mapper derives from it): read the winner's rows.
+        found = identity_class._default_manager.select_related("user")
+        identity = found.filter(lamba_user_id=lamba_id).first()
+        if identity is None:
+            # A unique field the mapper set (an email, a username) belongs to someone else.
+            logger.error(
+                "Could not create a local user for Lamba user %s: a unique field the user "
+                "mapper set is taken by another user; the customer is not signed in",
+                lamba_id,
+            )
+            raise LambaUnauthorized(error_code="local_user_conflict") from None
+        return identity
+
+
+def sync(identity: Any, lamba_user: LambaUser, print_: str, mapper: UserMapper) -> None:
+    """Run the mapper on ``identity.user`` again; write only the fields that changed."""
+    user = identity.user
+    before = _values(user)
+    mapper(user, lamba_user, created=False)
+    changed = [name for name, value in _values(user).items() if before[name] != value]
+    _set_synced(identity, lamba_user.context, print_)
+    try:
+        with transaction.atomic(using=router.db_for_write(type(identity))):
+            if changed:
+                user.save(update_fields=changed)
+            identity.save(update_fields=list(SYNCED_COLUMNS))
+    except IntegrityError:
+        logger.error(
+            "Could not sync the local user of Lamba user %s: a unique field the user mapper "
+            "set is taken by another user; keeping the stored values",
+            identity.lamba_user_id,
+        )
+        user.refresh_from_db()
+
+
+def _set_synced(identity: Any, context: LambaContext, print_: str) -> None:
+    profile = context.user
+    identity.workspace_id = context.active_workspace.id if context.active_workspace else ""
+    identity.project_id = context.active_project.id if context.active_project else ""
+    identity.environment = context.environment
+    identity.email = profile.email
+    identity.username = profile.username
+    identity.display_name = profile.display_name
+    identity.role_keys = list(context.role_keys)
+    identity.fingerprint = print_
+    identity.synced_at = timezone.now()
+
+
+def _values(user: models.Model) -> dict[str, Any]:
+    return {field.attname: getattr(user, field.attname) for field in user._meta.concrete_fields}
+
+
+# --- the combined class ------------------------------------------------------------------------
+
+
+class LocalUserMixin:
+    """First in a local user's MRO: saves and deletes as the user model itself.
+
+    Django sends ``pre_save``/``post_save`` with ``sender=self.__class__``: the plain model
+    class is put back for the call, so receivers registered for the user model hear it.
+    """
+
+    _row_class: type[models.Model]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        local_class = type(self)
+        object.__setattr__(self, "__class__", local_class._row_class)
+        try:
+            self.save(*args, **kwargs)
+        finally:
+            object.__setattr__(self, "__class__", local_class)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        local_class = type(self)
+        object.__setattr__(self, "__class__", local_class._row_class)
+        try:
+            return self.delete(*args, **kwargs)
+        finally:
+            object.__setattr__(self, "__class__", local_class)
+
+
+def _combined(row: models.Model, lamba_user: LambaUser) -> LambaUser:
+    """A per-request copy of ``row`` that is also ``lamba_user`` (its context, its loader)."""
+    local_class = _local_class(type(row), type(lamba_user))
+    user: LambaUser = object.__new__(local_class)
+    user.__dict__.update(lamba_user.__dict__)
+    user.__dict__.update(row.__dict__)
+    # Each request gets its own caches (related objects, permissions), as a fresh read would.
+    state = copy.copy(row._state)
+    state.fields_cache = dict(row._state.fields_cache)
+    user.__dict__["_state"] = state
+    return user
+
+
+def _local_class(model: type[models.Model], lamba_class: type[LambaUser]) -> type:
+    key = (model, lamba_class)
+    found = _classes.get(key)
+    if found is None:
+        name = f"Lamba{model.__name__}"
+        namespace = {"__module__": model.__module__, "__qualname__": name, "_row_class": model}
+        bases = (LocalUserMixin, model, lamba_class)
+        found = type.__new__(type(model), name, bases, namespace)
+        _classes[key] = found
+    return found
+
+
+def lamba_user_for(identity: Any, data: Mapping[str, Any]) -> LambaUser:
+    """A row-less ``LambaUser`` from a stored identity updated with a webhook's ``data``."""
+    stored = {
+        "id": identity.lamba_user_id,
+        "email": identity.email,
+        "username": identity.username,
+        "displayName": identity.display_name,
+    }
+    body: dict[str, Any] = {"user": {**stored, **{k: v for k, v in data.items() if k in stored}}}
+    body["user"]["id"] = identity.lamba_user_id
+    if identity.workspace_id:
+        body["activeWorkspace"] = {"id": identity.workspace_id}
+    if identity.project_id:
+        body["activeProject"] = {"id": identity.project_id, "environment": identity.environment}
+    body["roleKeys"] = data.get("roleKeys", identity.role_keys)
+    return LambaUser(LambaContext.from_json(body))
