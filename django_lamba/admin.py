@@ -7,6 +7,7 @@ itself::
 
     from django_lamba.admin import LambaIdentityInline
 
+
     @admin.register(User)
     class UserAdmin(auth_admin.UserAdmin):
         inlines = [*auth_admin.UserAdmin.inlines, LambaIdentityInline]

@@ -1,4 +1,4 @@
-"""``LAMBA_LOCAL_USERS``: a signed-in customer is a row of ``AUTH_USER_MODEL`` and still Lamba's."""
+"""``LAMBA_LOCAL_USERS``: a signed-in customer is an ``AUTH_USER_MODEL`` row, and still Lamba's."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def test_a_changed_context_updates_only_the_mapped_fields_that_changed(
         project_id=lamba.project_id,
         environment=lamba.environment,
     )
-    patch = urllib.request.Request(
+    patch = urllib.request.Request(  # noqa: S310 (the emulator, on loopback)
         lamba.api_url + "/v1/me/profile",
         data=json.dumps({"displayName": "Renamed User"}).encode(),
         headers={
@@ -165,7 +165,7 @@ def test_a_changed_context_updates_only_the_mapped_fields_that_changed(
         },
         method="PATCH",
     )
-    with urllib.request.urlopen(patch) as answer:  # noqa: S310 (the emulator on loopback)
+    with urllib.request.urlopen(patch) as answer:  # noqa: S310
         assert answer.status == 200
     lamba.grant(lamba_user.email, roles=["editor"])
     with CaptureQueriesContext(connection) as queries:
