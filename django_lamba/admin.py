@@ -103,7 +103,7 @@ def add_identity_inline(site: admin.AdminSite = admin.site) -> bool:
     inlines = list(model_admin.inlines)
     if LambaIdentityInline not in inlines:
         # On this instance only: the UserAdmin class may be registered on other sites too.
-        model_admin.inlines = [*inlines, LambaIdentityInline]
+        setattr(model_admin, "inlines", [*inlines, LambaIdentityInline])  # noqa: B010
     return True
 
 
