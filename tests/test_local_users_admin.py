@@ -1,4 +1,4 @@
-"""The admin shows Lamba identities (on the user page and in a list) and webhook events, read-only."""
+"""The admin shows Lamba identities (a user page inline, a list) and webhook events, read-only."""
 
 from __future__ import annotations
 

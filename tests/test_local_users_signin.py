@@ -1,4 +1,4 @@
-"""Local users meet Django: auth signals on sign-in and sign-out, races, migrations, other models."""
+"""Local users meet Django: auth signals, concurrent first requests, migrations, user models."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_local_users_work_with_a_custom_user_model_without_username() -> None:
     env["PYTHONPATH"] = str(REPO_ROOT)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     command += ["--ds=tests.settings_emailusers", "tests/test_local_users_email.py"]
-    done = subprocess.run(  # noqa: S603 (our own interpreter and test file)
+    done = subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -19,7 +19,6 @@ context (email, names, roles, scope) runs the mapper again and writes only the f
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import threading
@@ -30,6 +29,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, router, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from ..conf import lamba_settings
@@ -72,6 +72,8 @@ _rows: dict[str, _Cached] = {}
 #: User primary key -> Lamba user id, so a save of the row forgets it without a query.
 _lamba_ids: dict[Any, str] = {}
 _classes: dict[tuple[type, type], type] = {}
+#: ``id(context)`` -> (the context, kept so the id stays its own; its fingerprint).
+_prints: dict[int, tuple[LambaContext, str]] = {}
 
 
 def identity_model() -> type[models.Model]:
@@ -81,6 +83,18 @@ def identity_model() -> type[models.Model]:
 
 def fingerprint(context: LambaContext) -> str:
     """Digest the context fields a mapper may read: a different one means "sync again"."""
+    # Warm requests share the context object the store keeps: digest each one once.
+    known = _prints.get(id(context))
+    if known is not None and known[0] is context:
+        return known[1]
+    print_ = _digest(context)
+    if len(_prints) >= MAX_CACHED_ROWS:
+        _prints.clear()
+    _prints[id(context)] = (context, print_)
+    return print_
+
+
+def _digest(context: LambaContext) -> str:
     profile = context.user
     workspace = context.active_workspace.id if context.active_workspace else ""
     project = context.active_project.id if context.active_project else ""
@@ -126,6 +140,7 @@ def forget(lamba_id: str | None = None) -> None:
         if lamba_id is None:
             _rows.clear()
             _lamba_ids.clear()
+            _prints.clear()
         else:
             _rows.pop(lamba_id, None)
 
@@ -280,7 +295,8 @@ def _combined(row: models.Model, lamba_user: LambaUser) -> LambaUser:
     user.__dict__.update(lamba_user.__dict__)
     user.__dict__.update(row.__dict__)
     # Each request gets its own caches (related objects, permissions), as a fresh read would.
-    state = copy.copy(row._state)
+    state = ModelState()
+    state.db, state.adding = row._state.db, False
     state.fields_cache = dict(row._state.fields_cache)
     user.__dict__["_state"] = state
     return user
