@@ -24,7 +24,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
-from ._internal import localusers
+from ._internal import localusers, mapping
 from ._internal.session import resolve_access_token
 from ._internal.users import (
     USER_FACTORY_SETTING,
@@ -120,7 +120,7 @@ class LambaBackend(BaseBackend):
         Override it (calling ``super()``) to set more, e.g. ``is_staff`` from a Lamba role
         (``"owner" in lamba_user.role_keys``). Only the fields it changes are written.
         """
-        localusers.default_map_user(user, lamba_user, created=created)
+        mapping.default_map_user(user, lamba_user, created=created)
 
     def get_user(self, user_id: Any) -> None:
         """Lamba users are never stored in Django sessions; the cookies carry them."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import models
 
-from ._internal import localusers
+from ._internal import localusers, mapping
 from ._internal.users import get_user_mapper
 
 __all__ = ["deactivate_local_user", "get_local_user", "sync_local_user"]
@@ -54,7 +54,7 @@ def sync_local_user(lamba_user_id: str, data: Mapping[str, Any]) -> bool:
     identity: Any = _identity(lamba_user_id)
     if identity is None:
         return False
-    lamba_user = localusers.lamba_user_for(identity, data)
+    lamba_user = mapping.lamba_user_for(identity, data)
     print_ = localusers.fingerprint(lamba_user.context)
     if identity.fingerprint != print_:
         localusers.sync(identity, lamba_user, print_, get_user_mapper())

@@ -264,3 +264,23 @@ def test_row_less_mode_stays_the_default_and_creates_nothing(
     assert found["pk"] == lamba_user.id
     assert get_user_model().objects.count() == 0
     assert LambaIdentity.objects.count() == 0
+
+
+@pytest.mark.urls("tests.test_drf")
+def test_drf_cookie_and_bearer_authentication_give_the_local_row(
+    local_users: None, lamba: LambaEmulator, lamba_user: EmulatedUser
+) -> None:
+    pytest.importorskip("rest_framework")
+    tokens = lamba.issue_session(
+        lamba_user.email,
+        workspace_id=lamba.workspace_id,
+        project_id=lamba.project_id,
+        environment=lamba.environment,
+    )
+    by_cookie = client_with_tokens(tokens).get("/api/members/")
+    assert by_cookie.status_code == 200
+    assert by_cookie.json()["email"] == lamba_user.email
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    by_bearer = Client().get("/api/members/", headers=bearer)
+    assert by_bearer.status_code == 200
+    assert get_user_model().objects.get().email == lamba_user.email

@@ -1,13 +1,8 @@
 """Local users: the ``AUTH_USER_MODEL`` row that stands for a Lamba user (``LAMBA_LOCAL_USERS``).
 
-``local_user()`` turns the ``LambaUser`` the factory built into that row, still a ``LambaUser``:
-its class is made once per (user model, Lamba user class) pair, with the user model first in the
-MRO (fields, ``save()``, ``has_perm()`` are the model's) and the ``LambaUser`` class after it
-(``context``, ``authorization``, ``has_lamba_permission()``...). So every check that asks
-``isinstance(user, LambaUser)`` keeps working, and a ``ForeignKey(AUTH_USER_MODEL)`` accepts it.
-The class is built with ``type.__new__``, not through ``ModelBase``: it registers no model,
-needs no migration, and shares the user model's ``_meta`` (saves, queries, content types and
-admin log entries all see the user model itself).
+``local_user()`` turns the ``LambaUser`` the factory built into that row, still a ``LambaUser``
+(``rowclass``), after creating or syncing it with the mapper (``mapping.default_map_user``
+unless the site has its own).
 
 The warm path reads nothing: each worker keeps the rows it read for ``LAMBA_LOCAL_USER_CACHE_TTL``
 seconds, keyed by the Lamba user id and the fingerprint of the synced fields, and hands each
@@ -22,21 +17,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, router, transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from ..conf import lamba_settings
 from ..exceptions import LambaUnauthorized
 from ..types import LambaContext
 from ..user import LambaUser
-from . import clock
+from . import clock, rowclass
 
 logger = logging.getLogger("django_lamba.localusers")
 
@@ -71,7 +65,6 @@ _lock = threading.Lock()
 _rows: dict[str, _Cached] = {}
 #: User primary key -> Lamba user id, so a save of the row forgets it without a query.
 _lamba_ids: dict[Any, str] = {}
-_classes: dict[tuple[type, type], type] = {}
 #: ``id(context)`` -> (the context, kept so the id stays its own; its fingerprint).
 _prints: dict[int, tuple[LambaContext, str]] = {}
 
@@ -87,11 +80,11 @@ def fingerprint(context: LambaContext) -> str:
     known = _prints.get(id(context))
     if known is not None and known[0] is context:
         return known[1]
-    print_ = _digest(context)
+    digest = _digest(context)
     if len(_prints) >= MAX_CACHED_ROWS:
         _prints.clear()
-    _prints[id(context)] = (context, print_)
-    return print_
+    _prints[id(context)] = (context, digest)
+    return digest
 
 
 def _digest(context: LambaContext) -> str:
@@ -110,27 +103,28 @@ def local_user(lamba_user: LambaUser, mapper: UserMapper) -> LambaUser:
     """
     context = lamba_user.context
     lamba_id = context.user.id
-    print_ = fingerprint(context)
+    digest = fingerprint(context)
     cached = _rows.get(lamba_id)
-    if cached is not None and cached.fingerprint == print_ and cached.expires_at > clock.now():
+    if cached is not None and cached.fingerprint == digest and cached.expires_at > clock.now():
         row = cached.row
     else:
-        row = _load(lamba_user, print_, mapper)
-        remember(lamba_id, print_, row)
+        row = _load(lamba_user, digest, mapper)
+        remember(lamba_id, digest, row)
     if not getattr(row, "is_active", True):
         raise LambaUnauthorized(error_code="local_user_inactive")
-    return _combined(row, lamba_user)
+    return rowclass.combined(row, lamba_user)
 
 
-def remember(lamba_id: str, print_: str, row: models.Model) -> None:
+def remember(lamba_id: str, digest: str, row: models.Model) -> None:
     """Keep ``row`` for this worker's next requests of the same Lamba user."""
     ttl = lamba_settings.LOCAL_USER_CACHE_TTL
     if ttl <= 0:
         return
     with _lock:
         while len(_rows) >= MAX_CACHED_ROWS:
-            _rows.pop(next(iter(_rows)))
-        _rows[lamba_id] = _Cached(print_, row, clock.now() + ttl)
+            evicted = _rows.pop(next(iter(_rows)))
+            _lamba_ids.pop(evicted.row.pk, None)
+        _rows[lamba_id] = _Cached(digest, row, clock.now() + ttl)
         _lamba_ids[row.pk] = lamba_id
 
 
@@ -152,48 +146,21 @@ def forget_saved_row(sender: Any, instance: models.Model, **kwargs: Any) -> None
         forget(lamba_id)
 
 
-def default_map_user(user: Any, lamba_user: LambaUser, *, created: bool) -> None:
-    """Copy the email and display name; on creation, set the username and no password.
-
-    The username (``USERNAME_FIELD``, unless that is the email field) is the Lamba user id:
-    unique and stable, where a Lamba username or email may change or be taken by a staff user.
-    """
-    profile = lamba_user.context.user
-    model = type(user)
-    fields = {field.name: field for field in model._meta.concrete_fields}
-    email_field = model.get_email_field_name() if hasattr(model, "get_email_field_name") else ""
-    if email_field in fields:
-        # An email-keyed model needs something unique for a customer with no email.
-        empty = "" if email_field != model.USERNAME_FIELD else profile.id
-        _assign(user, fields[email_field], profile.email or empty)
-    if created and email_field != model.USERNAME_FIELD:
-        _assign(user, fields[model.USERNAME_FIELD], profile.id)
-    if "first_name" in fields:
-        _assign(user, fields["first_name"], lamba_user.display_name)
-    if created and hasattr(user, "set_unusable_password"):
-        user.set_unusable_password()  # customers sign in with Lamba, never a local password
-
-
-def _assign(user: Any, field: Any, value: str) -> None:
-    limit = getattr(field, "max_length", None)
-    setattr(user, field.attname, value[:limit] if limit else value)
-
-
-def _load(lamba_user: LambaUser, print_: str, mapper: UserMapper) -> models.Model:
+def _load(lamba_user: LambaUser, digest: str, mapper: UserMapper) -> models.Model:
     """One indexed read; create the rows if there are none, sync them if the context changed."""
     identity_class = identity_model()
     lamba_id = lamba_user.context.user.id
     found = identity_class._default_manager.select_related("user")
     identity: Any = found.filter(lamba_user_id=lamba_id).first()
     if identity is None:
-        identity = _create(lamba_user, print_, mapper)
-    elif identity.fingerprint != print_:
-        sync(identity, lamba_user, print_, mapper)
+        identity = _create(lamba_user, digest, mapper)
+    elif identity.fingerprint != digest:
+        sync(identity, lamba_user, digest, mapper)
     row: models.Model = identity.user
     return row
 
 
-def _create(lamba_user: LambaUser, print_: str, mapper: UserMapper) -> Any:
+def _create(lamba_user: LambaUser, digest: str, mapper: UserMapper) -> Any:
     identity_class = identity_model()
     lamba_id = lamba_user.context.user.id
     user = get_user_model()()
@@ -202,7 +169,7 @@ def _create(lamba_user: LambaUser, print_: str, mapper: UserMapper) -> Any:
         with transaction.atomic(using=router.db_for_write(identity_class)):
             user.save()
             identity = identity_class(user=user, lamba_user_id=lamba_id)
-            _set_synced(identity, lamba_user.context, print_)
+            _set_synced(identity, lamba_user.context, digest)
             identity.save()
         return identity
     except IntegrityError:
@@ -221,13 +188,13 @@ def _create(lamba_user: LambaUser, print_: str, mapper: UserMapper) -> Any:
         return identity
 
 
-def sync(identity: Any, lamba_user: LambaUser, print_: str, mapper: UserMapper) -> None:
+def sync(identity: Any, lamba_user: LambaUser, digest: str, mapper: UserMapper) -> None:
     """Run the mapper on ``identity.user`` again; write only the fields that changed."""
     user = identity.user
     before = _values(user)
     mapper(user, lamba_user, created=False)
     changed = [name for name, value in _values(user).items() if before[name] != value]
-    _set_synced(identity, lamba_user.context, print_)
+    _set_synced(identity, lamba_user.context, digest)
     try:
         with transaction.atomic(using=router.db_for_write(type(identity))):
             if changed:
@@ -242,7 +209,7 @@ def sync(identity: Any, lamba_user: LambaUser, print_: str, mapper: UserMapper) 
         user.refresh_from_db()
 
 
-def _set_synced(identity: Any, context: LambaContext, print_: str) -> None:
+def _set_synced(identity: Any, context: LambaContext, digest: str) -> None:
     profile = context.user
     identity.workspace_id = context.active_workspace.id if context.active_workspace else ""
     identity.project_id = context.active_project.id if context.active_project else ""
@@ -251,82 +218,9 @@ def _set_synced(identity: Any, context: LambaContext, print_: str) -> None:
     identity.username = profile.username
     identity.display_name = profile.display_name
     identity.role_keys = list(context.role_keys)
-    identity.fingerprint = print_
+    identity.fingerprint = digest
     identity.synced_at = timezone.now()
 
 
 def _values(user: models.Model) -> dict[str, Any]:
     return {field.attname: getattr(user, field.attname) for field in user._meta.concrete_fields}
-
-
-# --- the combined class ------------------------------------------------------------------------
-
-
-class LocalUserMixin:
-    """First in a local user's MRO: saves and deletes as the user model itself.
-
-    Django sends ``pre_save``/``post_save`` with ``sender=self.__class__``: the plain model
-    class is put back for the call, so receivers registered for the user model hear it.
-    """
-
-    _row_class: type[models.Model]
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        local_class = type(self)
-        object.__setattr__(self, "__class__", local_class._row_class)
-        try:
-            self.save(*args, **kwargs)
-        finally:
-            object.__setattr__(self, "__class__", local_class)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        local_class = type(self)
-        object.__setattr__(self, "__class__", local_class._row_class)
-        try:
-            return self.delete(*args, **kwargs)
-        finally:
-            object.__setattr__(self, "__class__", local_class)
-
-
-def _combined(row: models.Model, lamba_user: LambaUser) -> LambaUser:
-    """A per-request copy of ``row`` that is also ``lamba_user`` (its context, its loader)."""
-    local_class = _local_class(type(row), type(lamba_user))
-    user: LambaUser = object.__new__(local_class)
-    user.__dict__.update(lamba_user.__dict__)
-    user.__dict__.update(row.__dict__)
-    # Each request gets its own caches (related objects, permissions), as a fresh read would.
-    state = ModelState()
-    state.db, state.adding = row._state.db, False
-    state.fields_cache = dict(row._state.fields_cache)
-    user.__dict__["_state"] = state
-    return user
-
-
-def _local_class(model: type[models.Model], lamba_class: type[LambaUser]) -> type:
-    key = (model, lamba_class)
-    found = _classes.get(key)
-    if found is None:
-        name = f"Lamba{model.__name__}"
-        namespace = {"__module__": model.__module__, "__qualname__": name, "_row_class": model}
-        bases = (LocalUserMixin, model, lamba_class)
-        found = type.__new__(type(model), name, bases, namespace)
-        _classes[key] = found
-    return found
-
-
-def lamba_user_for(identity: Any, data: Mapping[str, Any]) -> LambaUser:
-    """A row-less ``LambaUser`` from a stored identity updated with a webhook's ``data``."""
-    stored = {
-        "id": identity.lamba_user_id,
-        "email": identity.email,
-        "username": identity.username,
-        "displayName": identity.display_name,
-    }
-    body: dict[str, Any] = {"user": {**stored, **{k: v for k, v in data.items() if k in stored}}}
-    body["user"]["id"] = identity.lamba_user_id
-    if identity.workspace_id:
-        body["activeWorkspace"] = {"id": identity.workspace_id}
-    if identity.project_id:
-        body["activeProject"] = {"id": identity.project_id, "environment": identity.environment}
-    body["roleKeys"] = data.get("roleKeys", identity.role_keys)
-    return LambaUser(LambaContext.from_json(body))

@@ -26,7 +26,7 @@ from ..client import get_client
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaUser
-from . import localusers
+from . import localusers, mapping
 from .localusers import UserMapper
 
 AuthorizationLoader = Callable[[], LambaAuthorization]
@@ -133,10 +133,10 @@ def _configured_backend() -> tuple[str, UserFactory, UserMapper]:
         make_user = getattr(backend, "make_user", None)
         if callable(make_user) and hasattr(backend, "lamba_permission"):
             map_user = getattr(backend, "map_user", None)
-            mapper = map_user if callable(map_user) else localusers.default_map_user
+            mapper = map_user if callable(map_user) else mapping.default_map_user
             return path, _adapted(make_user), mapper
     # Not configured (system check django_lamba.E005 says so): the stock behaviour still works.
-    return STOCK_BACKEND, _user_class_factory(LambaUser), localusers.default_map_user
+    return STOCK_BACKEND, _user_class_factory(LambaUser), mapping.default_map_user
 
 
 def _mapper_from_setting() -> UserMapper | None:
