@@ -65,7 +65,7 @@ def local_class(model: type[models.Model], lamba_class: type[LambaUser]) -> type
     key = (model, lamba_class)
     found = _classes.get(key)
     if found is None:
-        name = f"Lamba{model.__name__}"
+        name = f"LocalLamba{model.__name__}"
         namespace = {"__module__": model.__module__, "__qualname__": name, "_row_class": model}
         bases = (LocalUserMixin, model, lamba_class)
         found = _classes.setdefault(key, type.__new__(type(model), name, bases, namespace))
