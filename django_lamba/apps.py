@@ -1,11 +1,14 @@
-"""App configuration: registers the system checks and the settings-change receiver."""
+"""App configuration: registers the system checks and the settings-change receiver (and
+forgets a worker's local user row when it is saved)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.signals import setting_changed
+from django.db.models.signals import post_delete, post_save
 
 #: Settings whose change makes the user factory (``backends.build_user``) resolve again.
 USER_FACTORY_SETTINGS = frozenset({"AUTHENTICATION_BACKENDS", "LAMBA_USER_FACTORY"})
@@ -27,5 +30,11 @@ class DjangoLambaConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+        from ._internal.localusers import forget_saved_row
+
+        # A local user row saved or deleted in this worker (the admin, a webhook) is read again.
+        for signal in (post_save, post_delete):
+            for sender in (settings.AUTH_USER_MODEL, "django_lamba.LambaIdentity"):
+                signal.connect(forget_saved_row, sender=sender, dispatch_uid=f"lamba.{sender}")
 
         setting_changed.connect(settings_changed, dispatch_uid="django_lamba.settings_changed")

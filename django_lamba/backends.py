@@ -10,6 +10,9 @@ work for Lamba customers. Anything that is not a Lamba credential or a Lamba use
 ``LAMBA_USER_FACTORY`` dotted path when set, else ``make_user`` of the first ``LambaBackend``
 (or subclass) in ``AUTHENTICATION_BACKENDS``. So overriding ``make_user`` changes
 ``request.user`` on every request, not only in ``authenticate()``.
+
+With ``LAMBA_LOCAL_USERS = True`` that user becomes a row of ``AUTH_USER_MODEL`` (still a
+``LambaUser``), and ``map_user`` (or ``LAMBA_USER_MAPPER``) decides what is copied onto it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
+from ._internal import localusers, mapping
 from ._internal.session import resolve_access_token
 from ._internal.users import (
     USER_FACTORY_SETTING,
@@ -30,7 +34,9 @@ from ._internal.users import (
     clear_user_factory,
     direct_loader,
     get_user_factory,
+    get_user_mapper,
 )
+from .conf import lamba_settings
 from .exceptions import LambaError
 from .types import LambaContext, TokenSet
 from .user import LambaUser
@@ -74,6 +80,8 @@ class LambaBackend(BaseBackend):
             authorization_loader=lambda: found.authorization,
             stale=found.is_stale,
         )
+        if lamba_settings.LOCAL_USERS:
+            return localusers.local_user(user, get_user_mapper())
         return user
 
     async def aauthenticate(  # type: ignore[override]
@@ -102,6 +110,18 @@ class LambaBackend(BaseBackend):
             authorization_loader = direct_loader(tokens.access_token)
         return LambaUser(context, authorization_loader=authorization_loader, stale=stale)
 
+    def map_user(self, user: Any, lamba_user: LambaUser, *, created: bool) -> None:
+        """Copy what this site keeps from ``lamba_user`` onto its local row (unsaved).
+
+        Called with ``LAMBA_LOCAL_USERS`` on the first sign-in (``created=True``, a new row) and
+        whenever the customer's context changed (email, names, roles, scope). The default sets
+        the email and ``first_name`` (the display name) and, on creation, the username (the
+        Lamba user id, unless the email is the ``USERNAME_FIELD``) and an unusable password.
+        Override it (calling ``super()``) to set more, e.g. ``is_staff`` from a Lamba role
+        (``"owner" in lamba_user.role_keys``). Only the fields it changes are written.
+        """
+        mapping.default_map_user(user, lamba_user, created=created)
+
     def get_user(self, user_id: Any) -> None:
         """Lamba users are never stored in Django sessions; the cookies carry them."""
         return None
@@ -126,4 +146,6 @@ class LambaBackend(BaseBackend):
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not isinstance(user_obj, LambaUser) or obj is not None:
             return set()
-        return user_obj.get_all_permissions()
+        # LambaUser's own, by name: a local user's get_all_permissions() is the model's, which
+        # asks every backend, this one included.
+        return LambaUser.get_all_permissions(user_obj)

@@ -500,6 +500,23 @@ class LambaSettings:
         """Also accept the older uppercase-hex ``{ts}:{body}`` signature (no ``v1=`` prefix)."""
         return _bool(_raw("LAMBA_WEBHOOK_ACCEPT_LEGACY_SIGNATURES", False))
 
+    # --- local users (docs/local-users.md) ------------------------------------------------------
+
+    @setting
+    def LOCAL_USERS(self) -> bool:
+        """Make ``request.user`` a row of ``AUTH_USER_MODEL`` linked by ``LambaIdentity``."""
+        return _bool(_raw("LAMBA_LOCAL_USERS", False))
+
+    @setting
+    def USER_MAPPER(self) -> str:
+        """Dotted path of ``map_user(user, lamba_user, *, created)`` ("" = the backend's)."""
+        return str(_raw("LAMBA_USER_MAPPER", "") or "")
+
+    @setting
+    def LOCAL_USER_CACHE_TTL(self) -> float:
+        """Seconds a worker reuses a local user row without reading the database again."""
+        return _float("LAMBA_LOCAL_USER_CACHE_TTL", _raw("LAMBA_LOCAL_USER_CACHE_TTL", 60))
+
 
 lamba_settings = LambaSettings()
 

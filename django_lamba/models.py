@@ -1,7 +1,8 @@
-"""The one table django-lamba keeps: which Lamba webhook deliveries were accepted."""
+"""django-lamba's tables: accepted webhook deliveries, and local users' Lamba identities."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -35,3 +36,39 @@ class LambaWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class LambaIdentity(models.Model):
+    """Which Django user row stands for a Lamba user (``LAMBA_LOCAL_USERS = True``).
+
+    One row per Lamba user id, one per Django user: the unique constraints are what keeps two
+    first requests at once from creating two users. The other fields are what was last synced
+    from the customer's context; ``fingerprint`` is their digest, so a sign-in whose context has
+    not changed writes nothing. See docs/local-users.md.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lamba_identity"
+    )
+    lamba_user_id = models.CharField("Lamba user id", max_length=255, unique=True)
+    #: Where the customer was last seen signed in (the session's active scope).
+    workspace_id = models.CharField(max_length=255, blank=True)
+    project_id = models.CharField(max_length=255, blank=True)
+    environment = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    username = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    role_keys = models.JSONField(default=list, blank=True)
+    #: Digest of the synced fields as last written; a different one means "sync again".
+    fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Lamba identity"
+        verbose_name_plural = "Lamba identities"
+        ordering = ("-synced_at",)
+
+    def __str__(self) -> str:
+        return f"{self.email or self.lamba_user_id} ({self.lamba_user_id})"

@@ -54,6 +54,20 @@ class LambaUser:
     pk = id
 
     @property
+    def lamba(self) -> LambaUser:
+        """The Lamba side of this user (``context``, ``authorization``): itself.
+
+        Also there on a local user (``LAMBA_LOCAL_USERS``), whose ``id``, ``email`` and
+        ``username`` are its database row's: ``user.lamba.lamba_id`` reads the same either way.
+        """
+        return self
+
+    @property
+    def lamba_id(self) -> str:
+        """The Lamba user id, in both modes (``id`` is the row's primary key for local users)."""
+        return self.context.user.id
+
+    @property
     def email(self) -> str:
         return self.context.user.email
 

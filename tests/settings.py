@@ -14,7 +14,10 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.admin",
     "django_lamba",
+    # A model with a ForeignKey to the user (local users).
+    "tests.localapp",
 ]
 if find_spec("rest_framework") is not None:
     INSTALLED_APPS.append("rest_framework")

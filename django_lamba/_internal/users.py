@@ -3,6 +3,9 @@
 ``LAMBA_USER_FACTORY`` (a dotted path to a ``LambaUser`` subclass or a function) when set, else
 ``make_user`` of the first ``LambaBackend`` (or subclass) in ``AUTHENTICATION_BACKENDS``. The
 choice is resolved once per process and forgotten when those settings change.
+
+With ``LAMBA_LOCAL_USERS``, what the factory built becomes the customer's ``AUTH_USER_MODEL``
+row (``localusers``), mapped by ``LAMBA_USER_MAPPER`` or the backend's ``map_user``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ from ..client import get_client
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaUser
+from . import localusers, mapping
+from .localusers import UserMapper
 
 AuthorizationLoader = Callable[[], LambaAuthorization]
 
 #: The setting (or environment variable) naming a user factory, a dotted path.
 USER_FACTORY_SETTING = "LAMBA_USER_FACTORY"
+#: The setting (or environment variable) naming a local user mapper, a dotted path.
+USER_MAPPER_SETTING = "LAMBA_USER_MAPPER"
 STOCK_BACKEND = "django_lamba.backends.LambaBackend"
 
 
@@ -56,6 +63,8 @@ class _Resolved:
     factory: UserFactory
     #: The ``AUTHENTICATION_BACKENDS`` entry that answers for these users (``user.backend``).
     backend_path: str
+    #: What copies a Lamba user onto their local row (``LAMBA_LOCAL_USERS``).
+    mapper: UserMapper
 
 
 _resolved_lock = threading.Lock()
@@ -84,7 +93,15 @@ def build_user(
             f"The Lamba user factory returned {type(user).__name__}, not a LambaUser (subclass)."
         )
     user.backend = resolved.backend_path
+    if lamba_settings.LOCAL_USERS:
+        return localusers.local_user(user, resolved.mapper)
     return user
+
+
+def get_user_mapper() -> UserMapper:
+    """Return what maps a Lamba user onto their local row: ``LAMBA_USER_MAPPER``, else the
+    backend's ``map_user``, else the default mapping."""
+    return _resolve().mapper
 
 
 def clear_user_factory() -> None:
@@ -96,15 +113,16 @@ def clear_user_factory() -> None:
 def _resolve() -> _Resolved:
     if _resolved:
         return _resolved[0]
-    path, backend_factory = _configured_backend()
+    path, backend_factory, backend_mapper = _configured_backend()
     factory = _factory_from_setting() or backend_factory
-    found = _Resolved(factory, path)
+    mapper = _mapper_from_setting() or backend_mapper
+    found = _Resolved(factory, path, mapper)
     with _resolved_lock:
         _resolved[:] = [found]
     return found
 
 
-def _configured_backend() -> tuple[str, UserFactory]:
+def _configured_backend() -> tuple[str, UserFactory, UserMapper]:
     """Return the first ``LambaBackend`` (or subclass) in ``AUTHENTICATION_BACKENDS``.
 
     Recognised by its ``make_user`` and ``lamba_permission`` hooks, so this module needs no
@@ -114,9 +132,27 @@ def _configured_backend() -> tuple[str, UserFactory]:
         backend = load_backend(path)
         make_user = getattr(backend, "make_user", None)
         if callable(make_user) and hasattr(backend, "lamba_permission"):
-            return path, _adapted(make_user)
+            map_user = getattr(backend, "map_user", None)
+            mapper = map_user if callable(map_user) else mapping.default_map_user
+            return path, _adapted(make_user), mapper
     # Not configured (system check django_lamba.E005 says so): the stock behaviour still works.
-    return STOCK_BACKEND, _user_class_factory(LambaUser)
+    return STOCK_BACKEND, _user_class_factory(LambaUser), mapping.default_map_user
+
+
+def _mapper_from_setting() -> UserMapper | None:
+    path = lamba_settings.USER_MAPPER
+    if not path:
+        return None
+    try:
+        target = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"{USER_MAPPER_SETTING}={path!r} cannot be imported: {exc}"
+        ) from exc
+    if not callable(target):
+        raise ImproperlyConfigured(f"{USER_MAPPER_SETTING}={path!r} is not a callable.")
+    mapper: UserMapper = target
+    return mapper
 
 
 def _factory_from_setting() -> UserFactory | None:

@@ -118,6 +118,13 @@ LANGUAGE_CODE = "en-us"
 # system check django_lamba.W002 warns about it.
 LAMBA_COOKIE_SECURE = False
 
+# Local users: with LAMBA_LOCAL_USERS = True a signed-in customer is a row of AUTH_USER_MODEL
+# (created on first sign-in, linked by django_lamba.LambaIdentity), so models such as
+# portal.Note can have a ForeignKey to request.user. Off here, so the demo needs no user table
+# writes; `LAMBA_LOCAL_USERS=1 python example_project/manage.py rundemo` turns it on, then
+# /notes/ keeps each customer's notes. See docs/local-users.md.
+# LAMBA_LOCAL_USERS = True
+
 # How many members /members/ shows per page (small, to show cursor paging with the demo users).
 MEMBERS_PAGE_SIZE = 3
 

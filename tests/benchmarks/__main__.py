@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace, emu: LambaEmulator) -> int:
     import django
     from django.conf import settings
 
-    from . import harness, report, scenarios
+    from . import harness, localusers, report, scenarios
     from .harness import AUTHENTICATION, LAMBA, SESSION, Configuration
     from .urls import NO_AUTH_BODY
 
@@ -116,6 +116,13 @@ def _run(args: argparse.Namespace, emu: LambaEmulator) -> int:
             "lamba+django",
             "(a') django_lamba behind Session+Authentication",
             harness.build_handler([SESSION, AUTHENTICATION, LAMBA]),
+            lamba_environ,
+            email,
+        ),
+        Configuration(
+            "lamba+local",
+            "(a'') django_lamba warm, LAMBA_LOCAL_USERS: a user row per customer",
+            localusers.build_handler([LAMBA]),
             lamba_environ,
             email,
         ),
