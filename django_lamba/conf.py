@@ -500,6 +500,17 @@ class LambaSettings:
         """Also accept the older uppercase-hex ``{ts}:{body}`` signature (no ``v1=`` prefix)."""
         return _bool(_raw("LAMBA_WEBHOOK_ACCEPT_LEGACY_SIGNATURES", False))
 
+    # --- account pages (django_lamba.account) ----------------------------------------------
+
+    @setting
+    def ACCOUNT_CACHE_TTL(self) -> float:
+        """Seconds the account pages reuse a session's security, sign-in methods and memberships.
+
+        Kept per access token in the shared cache; a profile update and a sign-out drop them at
+        once (0 disables the cache).
+        """
+        return _float("LAMBA_ACCOUNT_CACHE_TTL", _raw("LAMBA_ACCOUNT_CACHE_TTL", 60))
+
 
 lamba_settings = LambaSettings()
 
