@@ -263,7 +263,7 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
                 found.roles = [r for r in found.roles if r not in set(roles)]
                 found.permissions = [p for p in found.permissions if p not in set(permissions)]
 
-    def touch_profile(self, email: str, **changes: Any) -> None:
+    def touch_profile(self, email: str, /, **changes: Any) -> None:
         """Change a profile as another device would (Lamba's field names, e.g. ``bio="x"``).
 
         Unknown fields raise ``ValueError``. Sessions that read the profile before this get a
