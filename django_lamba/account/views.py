@@ -171,7 +171,7 @@ class MembershipsView(AccountView):
                     detail=message,
                     errors=errors,
                 )
-            return self.render_page(status=400, memberships=[], error_message=message)
+            return self.render_page(status=400, membership_rows=[], error_message=message)
         client, token = get_client(), self.access_token
         page = cache.cached(
             token,
@@ -187,7 +187,7 @@ class MembershipsView(AccountView):
             items = [membership_json(item, reason) for item, reason in rows]
             return JsonResponse({"items": items, "nextCursor": page.next_cursor})
         return self.render_page(
-            memberships=rows,
+            membership_rows=rows,
             limit=limit,
             next_cursor=page.next_cursor,
             first_page=bool(cursor),
