@@ -243,3 +243,22 @@ def test_json_anonymous_patch_is_a_401(lamba: LambaEmulator) -> None:
     response = send(Client(), {"displayName": "Ada"})
     assert response.status_code == 401
     assert response.json()["errorCode"] == "authentication_required"
+
+
+def test_an_htmx_form_submission_gets_json_and_sends_only_changes(
+    lamba: LambaEmulator, lamba_client: Client
+) -> None:
+    form = shown_form(lamba_client)
+    response = lamba_client.post(
+        reverse("lamba:profile"), {**form, "headline": "Hi"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.json()["changed"] == ["headline"]
+    assert patches(lamba) == [{"headline": "Hi"}]
+    unchanged = lamba_client.post(reverse("lamba:profile"), form, HTTP_HX_REQUEST="true")
+    assert unchanged.json()["changed"] == []
+    bad = lamba_client.post(
+        reverse("lamba:profile"), {**form, "links": "ftp://x"}, HTTP_HX_REQUEST="true"
+    )
+    assert bad.status_code == 400
+    assert list(bad.json()["errors"]) == ["links"]
+    assert len(patches(lamba)) == 1

@@ -28,7 +28,7 @@ from ..client import get_client
 from ..exceptions import LambaError, LambaUnauthorized, code_key
 from ..selfservice import PROFILE_FIELDS
 from . import cache
-from .forms import LAMBA_TO_FIELD, ProfileForm
+from .forms import FIELD_TO_LAMBA, LAMBA_TO_FIELD, ProfileForm
 from .views import AccountView
 
 SAVED = "Your profile was saved."
@@ -64,14 +64,20 @@ class ProfileView(AccountView):
         return self.post(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if wants_json(request):
+        if request.content_type == "application/json":
             return self.post_json(request_data(request))
+        # The HTML form, submitted by a browser or by htmx (which wants JSON back).
         form = self.form_class(data=request.POST)
+        as_json = wants_json(request)
         if not form.is_valid():
-            return self.render_form(form, status=400)
+            return invalid(form, list(form.fields)) if as_json else self.render_form(form, 400)
         changes = form.changes()
         if not changes:
+            if as_json:
+                return JsonResponse({"ok": True, "changed": [], "detail": NOTHING_CHANGED})
             return self.render_form(form, notice=NOTHING_CHANGED)
+        if as_json:
+            return self.save_json(changes)
         try:
             get_client().update_profile(self.access_token, changes)
         except LambaError as error:
@@ -89,17 +95,11 @@ class ProfileView(AccountView):
             errors["__all__"] = [f"Send at least one of: {', '.join(PROFILE_FIELDS)}."]
         form = self.form_class(data={LAMBA_TO_FIELD.get(k, k): v for k, v in data.items()})
         if errors or not form.is_valid():
-            for name, texts in form.errors.items():
-                if name in names:
-                    errors[_lamba_name(name)] = [str(text) for text in texts]
-            return problem(
-                400,
-                "Invalid request",
-                error_code="validation_failed",
-                detail="Please correct the errors.",
-                errors=errors,
-            )
-        changes = form.changes(names)
+            return invalid(form, names, errors)
+        return self.save_json(form.changes(names))
+
+    def save_json(self, changes: dict[str, Any]) -> HttpResponse:
+        """PATCH ``changes`` and answer JSON: the saved profile, or ProblemDetails."""
         try:
             profile = get_client().update_profile(self.access_token, changes)
         except LambaError as error:
@@ -139,8 +139,21 @@ class ProfileView(AccountView):
         return answer.apply(self.render_form(form, status=answer.status))
 
 
-def _lamba_name(field: str) -> str:
-    return next((lamba for lamba, name in LAMBA_TO_FIELD.items() if name == field), field)
+def invalid(
+    form: ProfileForm, names: list[str], errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
+    """A 400 ProblemDetails with the form's errors on ``names``, under Lamba's field names."""
+    found = dict(errors or {})
+    for name, texts in form.errors.items():
+        if name in names or name == "__all__":
+            found[FIELD_TO_LAMBA.get(name, name)] = [str(text) for text in texts]
+    return problem(
+        400,
+        "Invalid request",
+        error_code="validation_failed",
+        detail="Please correct the errors.",
+        errors=found,
+    )
 
 
 def place_field_errors(form: ProfileForm, answer: ErrorAnswer) -> bool:
