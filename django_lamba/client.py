@@ -239,9 +239,8 @@ class LambaClient(ApiHostMethods):
         """Fetch the auth host's signing keys."""
         return self.get_document(self.auth_base_url + "/.well-known/jwks.json")
 
-    # --- async twins (the API host's are in ``apihost``) ---------------------------------
-
     async def arefresh(self, refresh_token: str) -> TokenSet:
+        """Async twin of ``refresh`` (the API host's twins are in ``apihost``)."""
         result: TokenSet = await self._async(self.refresh)(refresh_token)
         return result
 
