@@ -12,11 +12,9 @@ Only idempotent calls are retried (see :meth:`LambaClient.request`). Sending a c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
-from asgiref.sync import sync_to_async
 
 from ._internal import answers, wire
 from ._internal.answers import MAX_JSON_DEPTH, MAX_TOKEN_LIFETIME, parse_retry_after
@@ -29,9 +27,10 @@ from ._internal.wire import (
     retry_jitter,
     retry_sleep,
 )
+from .apihost import ApiHostMethods
 from .conf import lamba_settings
 from .exceptions import LambaUnavailable
-from .types import ClientCredentialsToken, LambaAuthorization, LambaContext, Page, TokenSet
+from .types import ClientCredentialsToken, TokenSet
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -47,11 +46,9 @@ __all__ = [
     "retry_sleep",
 ]
 
-T = TypeVar("T")
 
-
-class LambaClient:
-    """A client for Lamba's auth host and API host.
+class LambaClient(ApiHostMethods):
+    """A client for Lamba's auth host and API host (its methods: here and ``apihost``).
 
     Base URLs default to the settings, read on each call so ``override_settings`` works. The
     shared pooled session cuts every socket read to the call's deadline; a ``session`` passed in
@@ -242,64 +239,8 @@ class LambaClient:
         """Fetch the auth host's signing keys."""
         return self.get_document(self.auth_base_url + "/.well-known/jwks.json")
 
-    # --- API host --------------------------------------------------------------------------
-
-    def get_context(self, access_token: str) -> LambaContext:
-        """``GET /v1/me/context``."""
-        return _build(
-            LambaContext.from_json, self._api("GET", "/v1/me/context", token=access_token)
-        )
-
-    def get_authorization(self, access_token: str) -> LambaAuthorization:
-        """``GET /v1/me/authorization``."""
-        body = self._api("GET", "/v1/me/authorization", token=access_token)
-        return _build(LambaAuthorization.from_json, body)
-
-    def get(self, path: str, access_token: str, params: dict[str, Any] | None = None) -> Any:
-        """GET any API-host path (``/v1/me/...`` or ``/v1/admin/...``) and return its JSON."""
-        return self._api("GET", path, token=access_token, params=params)
-
-    def send(
-        self,
-        method: str,
-        path: str,
-        access_token: str,
-        json: Any = None,
-        *,
-        idempotent: bool | None = None,
-    ) -> Any:
-        """Send a POST/PATCH/PUT/DELETE to an API-host path and return its JSON.
-
-        Pass ``idempotent=True`` for a call that is safe to repeat (a PUT of a whole resource,
-        a DELETE) to let it be retried after a 429 or an outage.
-        """
-        return self._api(method, path, token=access_token, json=json, idempotent=idempotent)
-
-    def list_page(
-        self, path: str, access_token: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> Page[dict[str, Any]]:
-        """Fetch one ``{items, nextCursor}`` page."""
-        params: dict[str, Any] = {}
-        if limit:
-            params["limit"] = limit
-        if cursor:
-            params["cursor"] = cursor
-        return answers.list_page(path, self.get(path, access_token, params or None))
-
-    # --- async twins -----------------------------------------------------------------------
-
-    def _async(self, func: Callable[..., T]) -> Callable[..., Any]:
-        return sync_to_async(func, thread_sensitive=False)
-
-    async def aget_context(self, access_token: str) -> LambaContext:
-        result: LambaContext = await self._async(self.get_context)(access_token)
-        return result
-
-    async def aget_authorization(self, access_token: str) -> LambaAuthorization:
-        result: LambaAuthorization = await self._async(self.get_authorization)(access_token)
-        return result
-
     async def arefresh(self, refresh_token: str) -> TokenSet:
+        """Async twin of ``refresh`` (the API host's twins are in ``apihost``)."""
         result: TokenSet = await self._async(self.refresh)(refresh_token)
         return result
 

@@ -517,6 +517,17 @@ class LambaSettings:
         """Seconds a worker reuses a local user row without reading the database again."""
         return _float("LAMBA_LOCAL_USER_CACHE_TTL", _raw("LAMBA_LOCAL_USER_CACHE_TTL", 60))
 
+    # --- account pages (django_lamba.account) ----------------------------------------------
+
+    @setting
+    def ACCOUNT_CACHE_TTL(self) -> float:
+        """Seconds the account pages reuse a session's security, sign-in methods and memberships.
+
+        Kept per access token in the shared cache; a profile update and a sign-out drop them at
+        once (0 disables the cache).
+        """
+        return _float("LAMBA_ACCOUNT_CACHE_TTL", _raw("LAMBA_ACCOUNT_CACHE_TTL", 60))
+
 
 lamba_settings = LambaSettings()
 

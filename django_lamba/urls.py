@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path
 
 from . import oidc, passwordless, scopes, views, webhooks
+from .account import profile as account_profile
+from .account import views as account_views
 
 app_name = "lamba"
 
@@ -20,4 +22,8 @@ urlpatterns = [
     path("oidc/callback/", oidc.oidc_callback, name="oidc_callback"),
     path("switch-context/", scopes.switch_context, name="switch_context"),
     path("webhook/", webhooks.webhook, name="webhook"),
+    path("account/", account_views.account, name="account"),
+    path("account/profile/", account_profile.profile, name="profile"),
+    path("account/security/", account_views.security, name="security"),
+    path("account/memberships/", account_views.memberships, name="memberships"),
 ]

@@ -12,6 +12,9 @@ Tags that store an answer in a variable::
     {% has_lamba_role user "owner" as is_owner %}
     {% lamba_permissions "members.read" as can_read %}   {# the user from the context #}
     {% lamba_authorization as authz %}                    {# LambaAuthorization or None #}
+    {% lamba_memberships as memberships %}                {# for a Project menu #}
+
+A name for any user: ``{{ user|lamba_display_name }}``.
 
 None of them raises: anonymous users hold nothing, and while Lamba is unreachable every check
 answers "not permitted" (logged once per request). Keys match as everywhere else
@@ -25,6 +28,8 @@ from typing import Any
 from django import template
 
 from .._internal import perms
+from ..account import tags as account_tags
+from ..account.tags import MembershipChoice
 from ..types import LambaAuthorization
 
 register = template.Library()
@@ -78,3 +83,18 @@ def lamba_permissions(context: template.Context, *keys: Any, any: bool = False) 
 def lamba_authorization(context: template.Context) -> LambaAuthorization | None:
     """Return the context user's ``LambaAuthorization``, or ``None`` (anonymous, outage)."""
     return perms.safe_authorization(_context_user(context))
+
+
+# --- account (django_lamba.account.tags) ---------------------------------------------------
+
+
+@register.simple_tag(takes_context=True)
+def lamba_memberships(context: template.Context) -> list[MembershipChoice]:
+    """``{% lamba_memberships as memberships %}``: the customer's Projects for a header menu."""
+    return account_tags.memberships_menu(context.get("request"))
+
+
+@register.filter(name="lamba_display_name")
+def lamba_display_name(user: Any) -> str:
+    """``{{ user|lamba_display_name }}``: the name to show for any user ("" when anonymous)."""
+    return account_tags.display_name(user)

@@ -1,4 +1,8 @@
-"""API-host routes: ``/v1/me/*`` self-service and ``/v1/admin/members``."""
+"""API-host routes: ``/v1/me/context``, ``/v1/me/authorization`` and ``/v1/admin/members``.
+
+The rest of self-service (profile, security, sign-in methods, memberships) is in
+``_selfservice_routes``; ``customer`` and ``page`` serve both.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,13 @@ from typing import Any
 from ._errors import Problem, authorization_denied, validation_failed
 from ._http import Handler, RequestContext, Response, json_response
 from ._models import EmulatedUser, Membership, Session
-from ._state import USERNAME
 from ._tokens import iso
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-PROFILE_FIELDS = ("username", "displayName", "bio", "headline", "isPublicProfileEnabled", "links")
-TEXT_LIMITS = {"displayName": 100, "bio": 500, "headline": 120}
 
 
-def _customer(ctx: RequestContext) -> tuple[Session, EmulatedUser]:
+def customer(ctx: RequestContext) -> tuple[Session, EmulatedUser]:
     """Return the customer session and user of the bearer token, or raise 401/403."""
     session = ctx.session()
     if session.kind != "customer":
@@ -44,7 +45,7 @@ def _permission_sources(membership: Membership | None) -> dict[str, list[str]]:
     return {perm: list(sources) for perm in membership.permissions}
 
 
-def _page(ctx: RequestContext, items: list[dict[str, Any]]) -> Response:
+def page(ctx: RequestContext, items: list[dict[str, Any]]) -> Response:
     """Answer ``{items, nextCursor}`` for ``?limit=N&cursor=C``."""
     raw_limit, cursor = ctx.arg("limit"), ctx.arg("cursor")
     try:
@@ -73,7 +74,7 @@ def _page(ctx: RequestContext, items: list[dict[str, Any]]) -> Response:
 def me_context(ctx: RequestContext) -> Response:
     """GET /v1/me/context."""
     state = ctx.state
-    session, user = _customer(ctx)
+    session, user = customer(ctx)
     workspace = state.workspaces.get(session.workspace_id or "")
     project = state.projects.get(session.project_id or "")
     membership = _active_membership(ctx, session)
@@ -116,7 +117,7 @@ def me_context(ctx: RequestContext) -> Response:
 
 def me_authorization(ctx: RequestContext) -> Response:
     """GET /v1/me/authorization for the session's active Project."""
-    session, _ = _customer(ctx)
+    session, _ = customer(ctx)
     membership = _active_membership(ctx, session)
     return json_response(
         200,
@@ -127,120 +128,6 @@ def me_authorization(ctx: RequestContext) -> Response:
             "isProjectAdmin": bool(membership and membership.is_project_admin),
         },
     )
-
-
-def me_memberships(ctx: RequestContext) -> Response:
-    """GET /v1/me/memberships."""
-    state = ctx.state
-    session, user = _customer(ctx)
-    items = []
-    for membership in sorted(state.memberships_of(user.id), key=lambda m: m.project_id):
-        project = state.projects[membership.project_id]
-        workspace = state.workspaces[project.workspace_id]
-        items.append(
-            {
-                "workspace": {"id": workspace.id, "name": workspace.name},
-                "project": {"id": project.id, "name": project.name},
-                "roleKeys": list(membership.roles),
-                "isProjectAdmin": membership.is_project_admin,
-                "isActive": membership.project_id == session.project_id,
-            }
-        )
-    return _page(ctx, items)
-
-
-def me_security(ctx: RequestContext) -> Response:
-    """GET /v1/me/security."""
-    session, user = _customer(ctx)
-    enrolled = user.mfa_code is not None
-    return json_response(
-        200,
-        {
-            "emailVerified": user.email_verified,
-            "phoneVerified": user.phone_verified,
-            "mfaRequired": enrolled,
-            "mfaEnrolled": enrolled,
-            "mfaSatisfied": session.mfa_satisfied,
-            "availableFactors": ["totp"] if enrolled else [],
-            "lastLoginAt": iso(user.last_login_at) if user.last_login_at else None,
-        },
-    )
-
-
-def me_linked_identities(ctx: RequestContext) -> Response:
-    """GET /v1/me/linked-identities."""
-    _, user = _customer(ctx)
-    return json_response(
-        200,
-        {
-            "password": user.password is not None,
-            "magicLink": True,
-            "phone": user.phone is not None,
-            "socialProviders": [],
-        },
-    )
-
-
-def _profile(user: EmulatedUser) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "displayName": user.display_name,
-        "bio": user.bio,
-        "headline": user.headline,
-        "isPublicProfileEnabled": user.is_public_profile_enabled,
-        "links": user.links,
-    }
-
-
-def me_profile(ctx: RequestContext) -> Response:
-    """GET /v1/me/profile."""
-    _, user = _customer(ctx)
-    return json_response(200, _profile(user))
-
-
-def me_profile_patch(ctx: RequestContext) -> Response:
-    """PATCH /v1/me/profile: change at least one profile field."""
-    state = ctx.state
-    _, user = _customer(ctx)
-    data = ctx.json()
-    errors: dict[str, list[str]] = {
-        name: ["Unknown profile field."] for name in data if name not in PROFILE_FIELDS
-    }
-    if not any(name in data for name in PROFILE_FIELDS):
-        errors.setdefault("non_field_errors", []).append("Send at least one profile field.")
-    for name, limit in TEXT_LIMITS.items():
-        value = data.get(name)
-        if (
-            name in data
-            and value is not None
-            and (not isinstance(value, str) or len(value) > limit)
-        ):
-            errors[name] = [f"Use text of at most {limit} characters."]
-    username = data.get("username")
-    if "username" in data and (not isinstance(username, str) or not USERNAME.match(username)):
-        errors["username"] = ["Use 3 to 32 letters, digits, dots, dashes or underscores."]
-    if "isPublicProfileEnabled" in data and not isinstance(data["isPublicProfileEnabled"], bool):
-        errors["isPublicProfileEnabled"] = ["Use true or false."]
-    if "links" in data and not isinstance(data["links"], list | dict):
-        errors["links"] = ["Use a list or an object."]
-    if errors:
-        raise validation_failed(errors)
-    if isinstance(username, str):
-        other = state.user_by_username(username)
-        if other is not None and other.id != user.id:
-            raise Problem(409, "identity_already_exists", "That username is taken.")
-        user.username = username
-    if "displayName" in data:
-        user.display_name = data["displayName"]
-    if "bio" in data:
-        user.bio = data["bio"]
-    if "headline" in data:
-        user.headline = data["headline"]
-    if "isPublicProfileEnabled" in data:
-        user.is_public_profile_enabled = data["isPublicProfileEnabled"]
-    if "links" in data:
-        user.links = data["links"]
-    return json_response(200, _profile(user))
 
 
 def admin_members(ctx: RequestContext) -> Response:
@@ -274,15 +161,11 @@ def admin_members(ctx: RequestContext) -> Response:
                 "joinedAt": iso(membership.joined_at),
             }
         )
-    return _page(ctx, items)
+    return page(ctx, items)
 
 
 ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/me/context": {"GET": me_context},
     "/v1/me/authorization": {"GET": me_authorization},
-    "/v1/me/memberships": {"GET": me_memberships},
-    "/v1/me/security": {"GET": me_security},
-    "/v1/me/linked-identities": {"GET": me_linked_identities},
-    "/v1/me/profile": {"GET": me_profile, "PATCH": me_profile_patch},
     "/v1/admin/members": {"GET": admin_members},
 }

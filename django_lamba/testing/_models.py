@@ -34,6 +34,11 @@ class EmulatedUser:
     links: list[Any] | dict[str, Any] = field(default_factory=list)
     created_at: float = 0.0
     last_login_at: float | None = None
+    #: Social providers linked to this user (``/v1/me/linked-identities``), e.g. ``"google"``.
+    social_providers: list[str] = field(default_factory=list)
+    #: Bumped by every profile change; sessions remember the one they read (stale edits: 409).
+    profile_revision: int = 0
+    profile_reads: dict[str, int] = field(default_factory=dict, repr=False)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
-from . import _api_routes, _auth_routes, _oidc, _webhooks
+from . import _api_routes, _auth_routes, _oidc, _selfservice_routes, _webhooks
 from ._http import Dispatcher, RouteTable
 from ._inspection import EmulatorInspection
 from ._models import (
@@ -31,7 +31,7 @@ from ._tokens import new_signing_key
 from ._tunables import EmulatorTunables
 
 AUTH_ROUTES: RouteTable = {**_auth_routes.ROUTES, **_oidc.ROUTES}
-API_ROUTES: RouteTable = dict(_api_routes.ROUTES)
+API_ROUTES: RouteTable = {**_api_routes.ROUTES, **_selfservice_routes.ROUTES}
 
 
 class LambaEmulator(EmulatorTunables, EmulatorInspection):
@@ -262,6 +262,24 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
             if found is not None:
                 found.roles = [r for r in found.roles if r not in set(roles)]
                 found.permissions = [p for p in found.permissions if p not in set(permissions)]
+
+    def touch_profile(self, email: str, /, **changes: Any) -> None:
+        """Change a profile as another device would (Lamba's field names, e.g. ``bio="x"``).
+
+        Unknown fields raise ``ValueError``. Sessions that read the profile before this get a
+        409 ``profile_conflict`` on their next ``PATCH /v1/me/profile`` (a stale edit).
+        """
+        unknown = set(changes) - set(_selfservice_routes.PROFILE_FIELDS)
+        if unknown:
+            raise ValueError(f"Not profile fields: {', '.join(sorted(unknown))}.")
+        with self._state.lock:
+            _selfservice_routes.apply_profile(self._state.require_user(email), changes)
+
+    def link_social(self, email: str, *providers: str) -> None:
+        """Link social sign-in providers (``"google"``, ``"github"``) to a user."""
+        with self._state.lock:
+            user = self._state.require_user(email)
+            user.social_providers = list(dict.fromkeys([*user.social_providers, *providers]))
 
     def disable_user(self, email: str) -> None:
         """Disable a user and revoke all their sessions."""
