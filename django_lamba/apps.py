@@ -1,5 +1,5 @@
-"""App configuration: registers the system checks and the settings-change receiver (and
-forgets a worker's local user row when it is saved)."""
+"""App configuration: registers the system checks and the package's signal receivers (settings
+changes, a saved local user row, a sign-out's kept account pages)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
 from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 
@@ -31,6 +32,7 @@ class DjangoLambaConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
         from ._internal.localusers import forget_saved_row
+        from .account.cache import forget_on_sign_out
 
         # A local user row saved or deleted in this worker (the admin, a webhook) is read again.
         for signal in (post_save, post_delete):
@@ -38,3 +40,5 @@ class DjangoLambaConfig(AppConfig):
                 signal.connect(forget_saved_row, sender=sender, dispatch_uid=f"lamba.{sender}")
 
         setting_changed.connect(settings_changed, dispatch_uid="django_lamba.settings_changed")
+        # Whether or not any view of the account pages was imported in this process.
+        user_logged_out.connect(forget_on_sign_out, dispatch_uid="django_lamba.account.sign_out")

@@ -21,8 +21,6 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.contrib.auth.signals import user_logged_out
-from django.dispatch import receiver
 from django.http import HttpRequest
 
 from .._internal import store
@@ -89,7 +87,7 @@ def profile_changed(access_token: str | None) -> None:
         store.forget_access_token(store.token_hash(access_token))
 
 
-@receiver(user_logged_out, dispatch_uid="django_lamba.account.cache.forget_on_sign_out")
-def _forget_on_sign_out(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+def forget_on_sign_out(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``user_logged_out`` receiver (connected by the app): drop the signed-out session's pages."""
     lamba = getattr(request, "lamba", None)
     forget(getattr(lamba, "access_token", None))
