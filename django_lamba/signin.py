@@ -16,7 +16,7 @@ from .conf import lamba_settings
 from .exceptions import LambaError
 from .state import get_lamba
 from .types import TokenSet
-from .user import LambaUser
+from .user import LambaUser, signal_sender
 
 logger = logging.getLogger("django_lamba.signin")
 
@@ -89,4 +89,4 @@ def announce_sign_in(request: HttpRequest, tokens: TokenSet) -> None:
     """
     user = resolve_access_token(tokens.access_token)
     if isinstance(user, LambaUser):
-        user_logged_in.send(sender=type(user), request=request, user=user)
+        user_logged_in.send(sender=signal_sender(user), request=request, user=user)

@@ -29,7 +29,7 @@ from .conf import lamba_settings
 from .cookies import delete_token_cookies, fits_in_cookies, mark_private, set_token_cookies
 from .exceptions import LambaError
 from .types import LambaAuthorization, LambaContext, TokenSet
-from .user import LambaAnonymousUser, LambaUser
+from .user import LambaAnonymousUser, LambaUser, signal_sender
 
 __all__ = ["LambaHttpRequest", "LambaRequest", "get_lamba"]
 
@@ -162,7 +162,7 @@ class LambaRequest:
         state.cookies_written = False
         state.user = LambaAnonymousUser()
         if self._request is not None:
-            user_logged_out.send(sender=type(user), request=self._request, user=user)
+            user_logged_out.send(sender=signal_sender(user), request=self._request, user=user)
 
     def switch(
         self, workspace_id: str, project_id: str, environment: str | None = None

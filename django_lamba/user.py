@@ -200,3 +200,14 @@ class LambaAnonymousUser(AnonymousUser):
     @property
     def lamba_unavailable(self) -> bool:
         return self.lamba_error is not None
+
+
+def signal_sender(user: LambaUser) -> type[Any]:
+    """The ``sender`` of Django's auth signals for ``user``, as ``django.contrib.auth`` sends it.
+
+    A local user row (``LAMBA_LOCAL_USERS``) is an instance of a class made at run time that
+    shares the user model's ``_meta``: name the user model itself, so a receiver connected with
+    ``sender=get_user_model()`` hears our sign-ins too.
+    """
+    meta = getattr(user, "_meta", None)
+    return meta.model if meta is not None else type(user)

@@ -69,6 +69,8 @@ def test_a_sign_in_sends_user_logged_in_with_the_row_and_updates_last_login(
     (event,) = heard["in"]
     user = get_user_model().objects.get()
     assert event["user"] == user and isinstance(event["user"], LambaUser)
+    # Named as django.contrib.auth names it, so `connect(..., sender=User)` hears it.
+    assert event["sender"] is get_user_model()
     # Django's update_last_login receiver saved the row through the user model itself.
     assert user.last_login is not None
     assert event["user"].last_login == user.last_login
@@ -76,6 +78,7 @@ def test_a_sign_in_sends_user_logged_in_with_the_row_and_updates_last_login(
     assert client.post("/auth/logout/").status_code == 302
     (event,) = heard["out"]
     assert event["user"] == user
+    assert event["sender"] is get_user_model()
 
 
 @pytest.mark.django_db
