@@ -72,7 +72,9 @@ class LoginView(LambaFormView):
 
     def _failed(self, login: str) -> None:
         """Tell Django's ``user_login_failed`` receivers (e.g. django-axes); never the password."""
-        user_login_failed.send(sender="django_lamba.views", credentials={"login": login}, request=self.request)
+        user_login_failed.send(
+            sender="django_lamba.views", credentials={"login": login}, request=self.request
+        )
 
     def _login_with_code(self, login: str, password: str, code: str) -> TokenSet:
         """Send the code, counted per login first; only wrong codes stay counted."""
