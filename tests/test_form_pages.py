@@ -106,7 +106,7 @@ def test_a_missing_field_is_linked_from_the_summary_and_said_under_the_field(
     assert_once(html, "This field is required.")
     assert_on_field(elements, "password", "This field is required.")
     assert len(elements.alerts) == 1
-    assert '<a href="#id_password">Check your password</a>' in html
+    assert '<a href="#id_password">Correct your password</a>' in html
     assert "id_login_error" not in html
 
 
