@@ -23,6 +23,7 @@ from typing import IO
 import pytest
 import requests
 
+import django_lamba
 from django_lamba.testing.__main__ import settings_block
 from django_lamba.testing.demo import DEMO_PASSWORD
 from tests.conftest import pick_free_port
@@ -55,14 +56,17 @@ def commands(block: Block) -> list[str]:
 
 
 def clean_env(workdir: Path) -> dict[str, str]:
-    """This environment minus LAMBA_* and the suite's settings, with this checkout importable."""
+    """This environment minus LAMBA_* and the suite's settings, with this django_lamba first."""
     env = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith("LAMBA_") and name != "DJANGO_SETTINGS_MODULE"
     }
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), str(workdir)])
+    # The django_lamba under test is the one this process imports (the wheel under tox).
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(django_lamba.__file__).resolve().parent.parent), str(workdir)]
+    )
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
