@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 
 #: Settings whose change makes the user factory (``backends.build_user``) resolve again.
 USER_FACTORY_SETTINGS = frozenset({"AUTHENTICATION_BACKENDS", "LAMBA_USER_FACTORY"})
+
+
+#: Apps whose models django_lamba's user and permission code imports: without them Django stops
+#: with an obscure error before any system check can run, so ``ready()`` names them instead.
+REQUIRED_APPS = ("django.contrib.auth", "django.contrib.contenttypes")
+
+
+def missing_required_apps() -> list[str]:
+    """Return the entries of ``REQUIRED_APPS`` that ``INSTALLED_APPS`` lacks."""
+    return [name for name in REQUIRED_APPS if not apps.is_installed(name)]
 
 
 def settings_changed(*, setting: str, **kwargs: Any) -> None:
@@ -30,6 +41,13 @@ class DjangoLambaConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
+        missing = missing_required_apps()
+        if missing:
+            raise ImproperlyConfigured(
+                "django_lamba needs "
+                + " and ".join(repr(name) for name in missing)
+                + " in INSTALLED_APPS, listed with 'django_lamba'."
+            )
         from . import checks  # noqa: F401  (registers the checks)
         from ._internal.localusers import forget_saved_row
         from .account.cache import forget_on_sign_out

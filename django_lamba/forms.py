@@ -3,30 +3,57 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
+
+#: Lamba's shortest accepted password; said on the form before anyone submits.
+MIN_PASSWORD_LENGTH = 8
 
 
 class LoginForm(forms.Form):
     """Email (or username) and password."""
 
-    login = forms.CharField(label="Email or username", max_length=320)
-    password = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
+    login = forms.CharField(
+        label="Email or username",
+        max_length=320,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class MFAForm(forms.Form):
     """The second-factor code asked for when Lamba answers ``mfa_required``."""
 
     mfa_token = forms.CharField(widget=forms.HiddenInput, max_length=100)
-    mfa_code = forms.CharField(label="Verification code", max_length=12)
+    mfa_code = forms.CharField(
+        label="Verification code",
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class RegisterForm(forms.Form):
     """A new customer account."""
 
-    email = forms.EmailField(label="Email", max_length=320)
+    email = forms.EmailField(
+        label="Email",
+        max_length=320,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     password = forms.CharField(
-        label="Password", strip=False, min_length=8, widget=forms.PasswordInput
+        label="Password",
+        strip=False,
+        min_length=MIN_PASSWORD_LENGTH,
+        help_text=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "min_length": f"Use at least {MIN_PASSWORD_LENGTH} characters for your password.",
+        },
     )
     username = forms.CharField(label="Username", max_length=150, required=False)
     display_name = forms.CharField(label="Display name", max_length=150, required=False)
@@ -90,3 +117,63 @@ class PhoneVerifyForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
+
+
+#: A one-time code as people type it: 4 to 12 letters, digits or dashes (inner spaces dropped).
+ONE_TIME_CODE = re.compile(r"^[0-9A-Za-z-]{4,12}$")
+
+
+class OneTimeCodeField(forms.CharField):
+    """A texted or authenticator code, checked for shape before it is sent to Lamba."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Code")
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        code = re.sub(r"\s", "", str(super().clean(value)))
+        if code and not ONE_TIME_CODE.match(code):
+            raise forms.ValidationError(
+                "Enter the code as it was sent to you: 4 to 12 letters or digits.",
+                code="invalid_code",
+            )
+        return code
+
+
+class LoginWithCodeForm(LoginForm):
+    """Login, password and the second-factor code in one request, as Lamba's guides send it."""
+
+    mfa_code = OneTimeCodeField(label="Verification code")
+
+
+#: What customers call each factor and sign-in method Lamba names (``availableFactors``,
+#: the session's ``amr``); unknown names are shown as "Another method", and an empty name
+#: (``mfa``: "a second factor was used", which the factor's own name already says) is skipped.
+METHOD_NAMES = {
+    "pwd": "Password",
+    "password": "Password",
+    "totp": "Authenticator app",
+    "otp": "Authenticator app",
+    "email": "Email link",
+    "magic_link": "Email link",
+    "sms": "Text message",
+    "phone": "Text message",
+    "mfa": "",
+    "oidc": "Lamba sign-in page",
+    "webauthn": "Security key",
+    "hwk": "Security key",
+    "swk": "Passkey",
+    "fido": "Security key",
+    "recovery_code": "Recovery code",
+}
+
+
+def method_names(methods: Any) -> list[str]:
+    """Return customer words for Lamba's factor or ``amr`` names, each once, in order."""
+    names: list[str] = []
+    for method in methods or ():
+        name = METHOD_NAMES.get(str(method).lower(), "Another method")
+        if name and name not in names:
+            names.append(name)
+    return names

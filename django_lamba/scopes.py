@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import (
     HttpRequest,
@@ -39,6 +40,7 @@ from ._internal.responses import (
     safe_next,
     wants_json,
 )
+from ._internal.session import resolve_access_token
 from .conf import lamba_settings
 from .exceptions import (
     LambaBadRequest,
@@ -49,6 +51,7 @@ from .exceptions import (
 )
 from .signin import signed_in_response
 from .state import get_lamba
+from .types import TokenSet
 from .user import LambaAnonymousUser, LambaUser
 
 logger = logging.getLogger("django_lamba.scopes")
@@ -128,9 +131,13 @@ class SwitchContextView(View):
             logger.info("Lamba refused a context switch: %r", error)
             return self.failed(error)
         scope = {"workspaceId": workspace, "projectId": project, "environment": environment}
-        return signed_in_response(
+        response = signed_in_response(
             request, tokens, safe_next(request), new_identity=False, extra=scope
         )
+        if response.status_code == 302:
+            entered = project_name(tokens, project)
+            messages.success(request, f"You are now in {entered}.", fail_silently=True)
+        return response
 
     def anonymous(self, user: Any) -> HttpResponseBase:
         if getattr(user, "lamba_error", None) is not None or wants_json(self.request):
@@ -153,6 +160,17 @@ class SwitchContextView(View):
         template = None if answer.status in (402, 503) else self.template_name
         context = {"next": safe_next(self.request)}
         return answer_response(self.request, answer, template=template, context=context)
+
+
+def project_name(tokens: TokenSet, project_id: str) -> str:
+    """Return the name of the Project ``tokens`` are scoped to, else ``project_id``.
+
+    Resolving the new token reads ``/v1/me/context`` as the next page would, so this warms the
+    cache rather than adding a call; a failure only costs the name.
+    """
+    user = resolve_access_token(tokens.access_token)
+    project = user.context.active_project if isinstance(user, LambaUser) else None
+    return (project.name if project is not None else "") or project_id
 
 
 switch_context = SwitchContextView.as_view()

@@ -153,7 +153,11 @@ def test_register_rejects_duplicates_and_bad_fields(
 ) -> None:
     url = f"{emu.auth_url}/v1/auth/register"
     taken = http.post(url, json={"email": "MEMBER@example.com", "password": PASSWORD})
-    assert_problem(taken, 409, "identity_already_exists")
+    assert set(assert_problem(taken, 409, "identity_already_exists")["errors"]) == {"email"}
+    # A new email with a taken username: the 409 names the username, not the email.
+    body = {"email": "fresh@example.com", "password": PASSWORD, "username": "mem"}
+    taken = http.post(url, json=body)
+    assert set(assert_problem(taken, 409, "identity_already_exists")["errors"]) == {"username"}
     bad = assert_problem(
         http.post(url, json={"email": "nope", "password": "short"}), 400, "validation_failed"
     )

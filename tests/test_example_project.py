@@ -127,6 +127,10 @@ def test_rundemo_serves_the_site_on_its_emulator(demo: Demo) -> None:
     assert labs_row and "not served by this site" in labs_row[0]
     assert 'name="projectId" value="prj_labs"' not in dashboard
     assert 'name="projectId" value="prj_mobile"' in dashboard
+    # Customer words, and the verified phone shown as a masked number.
+    assert '<dd data-testid="amr">Password</dd>' in dashboard
+    phone = re.search(r'<dd data-testid="phone">(.*?)</dd>', dashboard, re.DOTALL)
+    assert phone and "••••••••••01" in phone[1] and "+15550000001" not in dashboard
 
     sent = _post_form(browser, demo.url + "/auth/magic-link/", {"email": "admin@example.com"})
     assert sent.status_code == 200

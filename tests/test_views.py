@@ -217,7 +217,8 @@ def test_mfa_required_asks_for_a_code_without_keeping_the_password(
     html = response.content.decode()
     assert 'name="mfa_code"' in html
     assert 'name="mfa_token"' in html
-    assert "totp" in html
+    assert "authenticator app" in html
+    assert "totp" not in html
     # The password is nowhere in what the browser gets back: page, hidden fields, cookies.
     assert PASSWORD not in html
     assert 'name="password"' not in html

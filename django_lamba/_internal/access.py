@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
@@ -53,6 +54,8 @@ def anonymous_response(
         return response
     from django.contrib.auth.views import redirect_to_login
 
+    # Shown by the sign-in page; a no-op when the project has no django.contrib.messages.
+    messages.info(request, "Please sign in to see that page.", fail_silently=True)
     return redirect_to_login(request.get_full_path(), resolve_url(login_url_ or login_url()))
 
 

@@ -74,10 +74,17 @@ def register(ctx: RequestContext) -> Response:
         )
     if errors or email is None or password is None:
         raise validation_failed(errors)
-    if state.user_by_email(email) is not None or (
-        username is not None and state.user_by_username(username) is not None
-    ):
-        raise Problem(409, "identity_already_exists", "An identity with these details exists.")
+    # A 409 names the taken identifier in ``errors`` (the contract's field errors), so the
+    # product can say which one to change.
+    taken: dict[str, list[str]] = {}
+    if state.user_by_email(email) is not None:
+        taken["email"] = ["An identity with this email exists."]
+    if username is not None and state.user_by_username(username) is not None:
+        taken["username"] = ["An identity with this username exists."]
+    if taken:
+        raise Problem(
+            409, "identity_already_exists", "An identity with these details exists.", errors=taken
+        )
     user = state.create_user(
         email, password, username=username, display_name=display_name, email_verified=False
     )

@@ -14,7 +14,10 @@ from django_lamba.client import get_client
 from django_lamba.conf import lamba_settings
 from django_lamba.decorators import lamba_login_required, lamba_permission_required
 from django_lamba.exceptions import LambaBadRequest, LambaError, LambaForbidden, LambaUnavailable
+from django_lamba.forms import method_names
 from django_lamba.mixins import LambaProjectAdminRequiredMixin
+
+from .demo import DEMO_ACCOUNTS
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "permissions": sorted(authorization.effective_permissions) if authorization else [],
         "scopes": scopes,
         "scopes_error": scopes_error,
+        # "Password, Authenticator app" rather than Lamba's amr values ("pwd", "otp").
+        "sign_in_methods": method_names(user.context.session.amr),
+        "phone_number": masked_phone(user.email),
         # Switch within the environment this site runs in: test and prod are separate worlds.
         "environment": user.context.environment or lamba_settings.ENV,
     }
     return render(request, "portal/dashboard.html", context)
+
+
+def masked_phone(email: str) -> str:
+    """Return the customer's phone number with all but its last two digits hidden, or "".
+
+    ``/v1/me/context`` says only whether a phone is verified, not which: the demo knows the
+    numbers it seeded into its emulator; a real site would keep the number it collected.
+    """
+    for account in DEMO_ACCOUNTS:
+        if account.email == email and account.phone:
+            return "•" * (len(account.phone) - 2) + account.phone[-2:]
+    return ""
 
 
 def _switchable_scopes(request: HttpRequest) -> tuple[list[Scope], str]:
