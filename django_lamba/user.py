@@ -202,7 +202,7 @@ class LambaAnonymousUser(AnonymousUser):
         return self.lamba_error is not None
 
 
-def signal_sender(user: LambaUser) -> type[Any]:
+def signal_sender(user: object) -> type[Any]:
     """The ``sender`` of Django's auth signals for ``user``, as ``django.contrib.auth`` sends it.
 
     A local user row (``LAMBA_LOCAL_USERS``) is an instance of a class made at run time that
