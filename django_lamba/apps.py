@@ -1,4 +1,5 @@
-"""App configuration: registers the system checks and the settings-change receiver."""
+"""App configuration: registers the system checks, the settings-change receiver and the
+built-in webhook handlers."""
 
 from __future__ import annotations
 
@@ -27,5 +28,9 @@ class DjangoLambaConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+        from .signals import webhook_received
+        from .webhook_handlers import handle_event
 
         setting_changed.connect(settings_changed, dispatch_uid="django_lamba.settings_changed")
+        # The built-in handlers (each can be turned off: LAMBA_WEBHOOK_DISABLED_HANDLERS).
+        webhook_received.connect(handle_event, dispatch_uid="django_lamba.builtin_handlers")

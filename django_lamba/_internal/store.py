@@ -14,86 +14,16 @@ memory (bounded).
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 from collections import OrderedDict
 from typing import Any
 
-from django.core.cache import BaseCache, caches
-
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext
-from . import clock, hostlock
-
-logger = logging.getLogger("django_lamba.cache")
-
-
-class SafeCache:
-    """The configured cache, where an outage (Redis down) reads as a miss instead of a 500.
-
-    A failed ``add`` answers True: when the cache cannot coordinate, one request still gets to
-    refresh or fetch rather than every request waiting for a lock nobody can take.
-    """
-
-    def __init__(self, backend: BaseCache) -> None:
-        self._backend = backend
-
-    def _failed(self, operation: str, exc: Exception) -> None:
-        logger.warning("The Lamba cache failed on %s: %s", operation, type(exc).__name__)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self._backend.get(key, default)
-        except Exception as exc:  # any backend's connection error
-            self._failed("get", exc)
-            return default
-
-    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
-        try:
-            self._backend.set(key, value, timeout=timeout)
-        except Exception as exc:
-            self._failed("set", exc)
-
-    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
-        try:
-            return bool(self._backend.add(key, value, timeout=timeout))
-        except Exception as exc:
-            self._failed("add", exc)
-            return True
-
-    def delete(self, key: str) -> bool:
-        """Delete ``key``; True only if this call removed it (False on an outage)."""
-        try:
-            return bool(self._backend.delete(key))
-        except Exception as exc:
-            self._failed("delete", exc)
-            return False
-
-    def incr(self, key: str, delta: int = 1) -> int:
-        """Increment a counter; ``ValueError`` if missing, 0 on an outage (limits fail open)."""
-        try:
-            return int(self._backend.incr(key, delta))
-        except ValueError:
-            raise
-        except Exception as exc:
-            self._failed("incr", exc)
-            return 0
-
-    def delete_many(self, keys: list[str]) -> None:
-        try:
-            self._backend.delete_many(keys)
-        except Exception as exc:
-            self._failed("delete_many", exc)
-
-
-def cache() -> SafeCache:
-    """Return the cache django_lamba uses (``LAMBA_CACHE_ALIAS``), outage-tolerant."""
-    return SafeCache(caches[lamba_settings.CACHE_ALIAS])
-
-
-def token_hash(token: str) -> str:
-    """Return the key-safe hash of a token."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+from . import clock, hostlock, revocations, sessionindex
+from .safecache import SafeCache as SafeCache
+from .safecache import cache as cache
+from .safecache import token_hash as token_hash
 
 
 def _ttl(expires_at: float | None, ttl: float) -> int:
@@ -141,6 +71,7 @@ def clear_local_contexts() -> None:
         _local.clear()
     for memory in (_ended, _rejected, _vouched):
         memory.clear()
+    revocations.clear()
 
 
 class _Memory:
@@ -183,8 +114,13 @@ def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
     """Return ``(cached context or None, whether this access token was signed out)``."""
     if access_hash in _ended:
         return None, True
+    now = clock.monotonic()
+    if revocations.changed(now):
+        # A webhook ended sessions somewhere: read the shared cache again for everything.
+        with _local_lock:
+            _local.clear()
     local = _local.get(access_hash)
-    if local is not None and local[0] > clock.monotonic():
+    if local is not None and local[0] > now:
         return local[2], False
     raw = cache().get(f"lamba:ctx:{access_hash}")
     if raw == _ENDED:
@@ -209,7 +145,7 @@ def end_access_token(access_hash: str, expires_at: float | None) -> None:
     seconds = max(1, int(min(remaining, ENDED_MAX_TTL) + lamba_settings.JWT_LEEWAY + 0.999))
     _ended.add(access_hash, seconds)
     _forget_local(access_hash)
-    cache().delete(f"lamba:authz:{access_hash}")
+    cache().delete(_authz_key(access_hash))
     cache().set(f"lamba:ctx:{access_hash}", _ENDED, timeout=seconds)
 
 
@@ -233,6 +169,8 @@ def is_rejected(access_hash: str) -> bool:
 def set_context(access_hash: str, context: LambaContext, expires_at: float | None) -> None:
     """Cache a context for this token, never beyond the token's own expiry."""
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
+    if not sessionindex.note(access_hash, context.session.id, context.user.id):
+        return  # a webhook ended this session while its context was being fetched
     if timeout > 0:
         cache().set(f"lamba:ctx:{access_hash}", context.raw, timeout=timeout)
         _remember(access_hash, context.raw, context)
@@ -265,8 +203,17 @@ def get_stale_context(session_id: str) -> LambaContext | None:
     return LambaContext.from_json(raw["ctx"])
 
 
+def _authz_key(access_hash: str) -> str:
+    # The epoch moves when a role changed for users nobody can list (``revocations``).
+    epoch = revocations.authz_epoch()
+    return f"lamba:authz:{access_hash}:{epoch}" if epoch else f"lamba:authz:{access_hash}"
+
+
 def get_authorization(access_hash: str) -> LambaAuthorization | None:
-    raw = cache().get(f"lamba:authz:{access_hash}")
+    if revocations.changed(clock.monotonic()):
+        with _local_lock:
+            _local.clear()
+    raw = cache().get(_authz_key(access_hash))
     return LambaAuthorization.from_json(raw) if isinstance(raw, dict) else None
 
 
@@ -275,13 +222,13 @@ def set_authorization(
 ) -> None:
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
     if timeout > 0:
-        cache().set(f"lamba:authz:{access_hash}", authz.raw, timeout=timeout)
+        cache().set(_authz_key(access_hash), authz.raw, timeout=timeout)
 
 
 def forget_access_token(access_hash: str) -> None:
     """Drop what is cached for an access token (logout, refresh, switch-context)."""
     _forget_local(access_hash)
-    cache().delete_many([f"lamba:ctx:{access_hash}", f"lamba:authz:{access_hash}"])
+    cache().delete_many([f"lamba:ctx:{access_hash}", _authz_key(access_hash)])
 
 
 # --- tokens Lamba issued, back-offs ----------------------------------------------------------
