@@ -1,4 +1,4 @@
-"""The one protected view the gunicorn workers serve."""
+"""The views the gunicorn workers serve."""
 
 from __future__ import annotations
 
@@ -18,3 +18,10 @@ def ping(request: HttpRequest) -> JsonResponse:
 def whoami(request: HttpRequest) -> JsonResponse:
     """Return the signed-in user's email and the worker process that served it."""
     return JsonResponse({"email": getattr(request.user, "email", ""), "pid": os.getpid()})
+
+
+def session(request: HttpRequest) -> JsonResponse:
+    """200 with the email while signed in, else 401; both name the worker that answered."""
+    signed_in = request.user.is_authenticated
+    email = getattr(request.user, "email", "") if signed_in else ""
+    return JsonResponse({"email": email, "pid": os.getpid()}, status=200 if signed_in else 401)
