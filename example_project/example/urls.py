@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
-from portal import views
+from portal import views, webhook_demo
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
     path("project-admin/", views.project_admin, name="project_admin"),
+    path("sessions/", webhook_demo.sessions, name="sessions"),
     # django_lamba: lamba:login, lamba:register, lamba:logout, lamba:magic_link_request,
     # lamba:phone_request, lamba:oidc_login, lamba:switch_context, ...
     path("auth/", include("django_lamba.urls")),
