@@ -155,7 +155,7 @@ class EmulatorWebhooks:
             "workspaceId": session.workspace_id or self.workspace_id,
             "projectId": session.project_id or self.project_id,
             "environment": session.environment or self.environment,
-            "occurredAt": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "revokedAt": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
 
     def _deliver_all(self, endpoint: _Endpoint, events: list[tuple[str, dict[str, Any]]]) -> None:
