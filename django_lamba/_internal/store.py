@@ -9,6 +9,11 @@ whatever the cache does is also kept closer: back-offs (and, in ``rotation``, wh
 was rotated into and its markers) in sealed host-local records (``hostlock``), shared by the
 workers of one host; and signed-out, rejected and vouched-for access tokens in this process's
 memory (bounded).
+
+Contexts are also listed by Lamba session and user (``sessionindex``), so a webhook can end them,
+and a revocation generation (``revocations``) tells every worker to drop its local copies: a
+webhook's revocation is seen by all workers within ``LAMBA_REVOCATION_CHECK_INTERVAL``. Back-offs
+live in ``holds``; ``SafeCache``, ``cache()`` and ``token_hash()`` in ``safecache``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from typing import Any
 
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext
-from . import clock, hostlock, revocations, sessionindex
+from . import clock, revocations, sessionindex
+from .holds import held as held
+from .holds import hold as hold
 from .safecache import SafeCache as SafeCache
 from .safecache import cache as cache
 from .safecache import token_hash as token_hash
@@ -231,7 +238,7 @@ def forget_access_token(access_hash: str) -> None:
     cache().delete_many([f"lamba:ctx:{access_hash}", _authz_key(access_hash)])
 
 
-# --- tokens Lamba issued, back-offs ----------------------------------------------------------
+# --- tokens Lamba issued ---------------------------------------------------------------------
 
 
 def vouch(access_hash: str, expires_at: float | None) -> None:
@@ -248,21 +255,3 @@ def vouch(access_hash: str, expires_at: float | None) -> None:
 
 def is_vouched(access_hash: str) -> bool:
     return access_hash in _vouched or bool(cache().get(f"lamba:vouched:{access_hash}"))
-
-
-def hold(kind: str, token: str, seconds: float) -> None:
-    """Back off from calls about ``token`` for ``seconds`` (after a 429 or an outage)."""
-    if seconds > 0:
-        until = clock.now() + seconds
-        cache().set(f"lamba:hold:{kind}:{token_hash(token)}", until, timeout=int(seconds + 1.999))
-        hostlock.put_record(token_hash(token), f"hold-{kind}", token, until, seconds)
-
-
-def held(kind: str, token: str) -> float:
-    """Return how many seconds remain of a back-off set with :func:`hold` (0 if none)."""
-    until = cache().get(f"lamba:hold:{kind}:{token_hash(token)}")
-    if not isinstance(until, (int, float)):
-        until = hostlock.get_record(token_hash(token), f"hold-{kind}", token)
-    if not isinstance(until, (int, float)):
-        return 0.0
-    return max(0.0, float(until) - clock.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from django.http import HttpRequest, JsonResponse
 
@@ -21,7 +22,13 @@ def whoami(request: HttpRequest) -> JsonResponse:
 
 
 def session(request: HttpRequest) -> JsonResponse:
-    """200 with the email while signed in, else 401; both name the worker that answered."""
+    """200 with the email while signed in, else 401; both name the worker and when it decided.
+
+    ``at`` is this host's monotonic clock (shared by every process on Linux), read once the user
+    was resolved, so the test measures when the worker decided, not when the answer arrived.
+    """
     signed_in = request.user.is_authenticated
+    decided = time.monotonic()
     email = getattr(request.user, "email", "") if signed_in else ""
-    return JsonResponse({"email": email, "pid": os.getpid()}, status=200 if signed_in else 401)
+    body = {"email": email, "pid": os.getpid(), "at": decided}
+    return JsonResponse(body, status=200 if signed_in else 401)
