@@ -1,5 +1,8 @@
-"""App configuration: registers the system checks and the package's signal receivers (settings
-changes, a saved local user row, a sign-out's kept account pages)."""
+"""App configuration: registers the system checks and the package's signal receivers.
+
+They are: settings changes, a saved local user row, a sign-out's kept account pages, and the
+built-in webhook handlers.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +54,8 @@ class DjangoLambaConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the checks)
         from ._internal.localusers import forget_saved_row
         from .account.cache import forget_on_sign_out
+        from .signals import webhook_received
+        from .webhook_handlers import handle_event
 
         # A local user row saved or deleted in this worker (the admin, a webhook) is read again.
         for signal in (post_save, post_delete):
@@ -60,3 +65,5 @@ class DjangoLambaConfig(AppConfig):
         setting_changed.connect(settings_changed, dispatch_uid="django_lamba.settings_changed")
         # Whether or not any view of the account pages was imported in this process.
         user_logged_out.connect(forget_on_sign_out, dispatch_uid="django_lamba.account.sign_out")
+        # The built-in handlers (each can be turned off: LAMBA_WEBHOOK_DISABLED_HANDLERS).
+        webhook_received.connect(handle_event, dispatch_uid="django_lamba.builtin_handlers")

@@ -528,6 +528,28 @@ class LambaSettings:
         """
         return _float("LAMBA_ACCOUNT_CACHE_TTL", _raw("LAMBA_ACCOUNT_CACHE_TTL", 60))
 
+    # --- webhook handlers and revocation (docs/webhooks.md) --------------------------------
+
+    @list_setting
+    def WEBHOOK_DISABLED_HANDLERS(self) -> list[str]:
+        """Built-in webhook handlers to leave out (``end_sessions``, ``refresh_users``, ...)."""
+        known = {"end_sessions", "drop_authorization", "refresh_users", "local_users"}
+        names = _split(_raw("LAMBA_WEBHOOK_DISABLED_HANDLERS", []))
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"LAMBA_WEBHOOK_DISABLED_HANDLERS names unknown handlers {unknown}; "
+                f"known: {sorted(known)}."
+            )
+        return names
+
+    @setting
+    def REVOCATION_CHECK_INTERVAL(self) -> float:
+        """How often (seconds) a worker looks whether a webhook ended sessions elsewhere."""
+        return _float(
+            "LAMBA_REVOCATION_CHECK_INTERVAL", _raw("LAMBA_REVOCATION_CHECK_INTERVAL", 0.25)
+        )
+
 
 lamba_settings = LambaSettings()
 

@@ -10,7 +10,9 @@ __all__ = ["UpstreamCall", "upstream_call", "webhook_received"]
 
 #: Sent once per accepted webhook event, after its row is committed (never for a redelivery).
 #: ``sender`` is the event type (``"session.revoked"``); ``event`` is a
-#: ``django_lamba.webhooks.WebhookEvent``.
+#: ``django_lamba.webhooks.WebhookEvent``. django-lamba's own handlers
+#: (``django_lamba.webhook_handlers``) receive it too; ``LAMBA_WEBHOOK_DISABLED_HANDLERS`` turns
+#: them off one by one.
 webhook_received = Signal()
 
 # ``upstream_call`` is sent after every attempt of every call to Lamba (retries are attempts):

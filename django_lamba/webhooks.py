@@ -44,6 +44,21 @@ class WebhookEvent:
     data: Any
     record: LambaWebhookEvent = field(repr=False)
 
+    @classmethod
+    def from_record(cls, record: LambaWebhookEvent) -> WebhookEvent:
+        """Rebuild the event from a stored row's signed payload (``lamba_webhooks replay``)."""
+        payload = record.payload if isinstance(record.payload, dict) else {}
+        return cls(
+            id=record.event_id,
+            type=record.type,
+            occurred_at=_text(payload, "occurredAt"),
+            workspace_id=record.workspace_id,
+            project_id=record.project_id,
+            environment=record.environment,
+            data=payload.get("data"),
+            record=record,
+        )
+
 
 def _now() -> float:
     """The clock the timestamp window is measured on (the library's clock; tests move it)."""
@@ -151,7 +166,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
                 data=payload.get("data"),
                 record=record,
             )
-            transaction.on_commit(lambda: _dispatch(event))
+            transaction.on_commit(lambda: dispatch(event))
     except IntegrityError:
         # The unique event_id: another delivery (maybe concurrent) stored it first.
         if not LambaWebhookEvent.objects.filter(event_id=event_id).exists():
@@ -162,8 +177,8 @@ def webhook(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _dispatch(event: WebhookEvent) -> None:
-    """Send ``webhook_received`` for a committed event and record how its receivers did."""
+def dispatch(event: WebhookEvent) -> str:
+    """Send ``webhook_received`` for a stored event, record how its receivers did, return that."""
     results = webhook_received.send_robust(sender=event.type, event=event)
     failed = [(receiver, error) for receiver, error in results if isinstance(error, Exception)]
     for receiver, error in failed:
@@ -181,3 +196,4 @@ def _dispatch(event: WebhookEvent) -> None:
     )
     event.record.outcome = outcome
     logger.info("Lamba webhook %s (%s): %s", event.id, event.type, outcome)
+    return outcome

@@ -149,3 +149,23 @@ def test_ctrl_c_stops_the_site_and_the_emulator(demo: Demo) -> None:
     assert demo.process.wait(timeout=15) == 0
     assert not _port_open(demo.auth_port)
     assert not _port_open(demo.api_port)
+
+
+def test_sign_out_everywhere_ends_the_other_browsers_session_through_a_webhook(
+    demo: Demo,
+) -> None:
+    login = {"login": "member@example.com", "password": DEMO_PASSWORD}
+    laptop, phone = requests.Session(), requests.Session()
+    for browser in (laptop, phone):
+        assert (
+            _post_form(browser, demo.url + "/auth/login/", login).url == demo.url + "/dashboard/"
+        )
+    assert phone.get(demo.url + "/dashboard/", timeout=5).url == demo.url + "/dashboard/"
+
+    done = _post_form(laptop, demo.url + "/sessions/", {})
+
+    assert 'data-testid="revoked"' in done.text
+    assert 'data-testid="signed-out"' in done.text
+    assert re.search(r"session\.revoked</td><td>processed", done.text)
+    # The phone's context was cached a moment ago; the webhook ended it anyway.
+    assert phone.get(demo.url + "/dashboard/", timeout=5).url.startswith(demo.url + "/auth/login/")

@@ -9,91 +9,28 @@ whatever the cache does is also kept closer: back-offs (and, in ``rotation``, wh
 was rotated into and its markers) in sealed host-local records (``hostlock``), shared by the
 workers of one host; and signed-out, rejected and vouched-for access tokens in this process's
 memory (bounded).
+
+Contexts are also listed by Lamba session and user (``sessionindex``), so a webhook can end them,
+and a revocation generation (``revocations``) tells every worker to drop its local copies: a
+webhook's revocation is seen by all workers within ``LAMBA_REVOCATION_CHECK_INTERVAL``. Back-offs
+live in ``holds``; ``SafeCache``, ``cache()`` and ``token_hash()`` in ``safecache``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 from collections import OrderedDict
 from typing import Any
 
-from django.core.cache import BaseCache, caches
-
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext
-from . import clock, hostlock, observe
-
-logger = logging.getLogger("django_lamba.cache")
-
-
-class SafeCache:
-    """The configured cache, where an outage (Redis down) reads as a miss instead of a 500.
-
-    A failed ``add`` answers True: when the cache cannot coordinate, one request still gets to
-    refresh or fetch rather than every request waiting for a lock nobody can take.
-    """
-
-    def __init__(self, backend: BaseCache) -> None:
-        self._backend = backend
-
-    def _failed(self, operation: str, exc: Exception) -> None:
-        logger.warning("The Lamba cache failed on %s: %s", operation, type(exc).__name__)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self._backend.get(key, default)
-        except Exception as exc:  # any backend's connection error
-            self._failed("get", exc)
-            return default
-
-    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
-        try:
-            self._backend.set(key, value, timeout=timeout)
-        except Exception as exc:
-            self._failed("set", exc)
-
-    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
-        try:
-            return bool(self._backend.add(key, value, timeout=timeout))
-        except Exception as exc:
-            self._failed("add", exc)
-            return True
-
-    def delete(self, key: str) -> bool:
-        """Delete ``key``; True only if this call removed it (False on an outage)."""
-        try:
-            return bool(self._backend.delete(key))
-        except Exception as exc:
-            self._failed("delete", exc)
-            return False
-
-    def incr(self, key: str, delta: int = 1) -> int:
-        """Increment a counter; ``ValueError`` if missing, 0 on an outage (limits fail open)."""
-        try:
-            return int(self._backend.incr(key, delta))
-        except ValueError:
-            raise
-        except Exception as exc:
-            self._failed("incr", exc)
-            return 0
-
-    def delete_many(self, keys: list[str]) -> None:
-        try:
-            self._backend.delete_many(keys)
-        except Exception as exc:
-            self._failed("delete_many", exc)
-
-
-def cache() -> SafeCache:
-    """Return the cache django_lamba uses (``LAMBA_CACHE_ALIAS``), outage-tolerant."""
-    return SafeCache(caches[lamba_settings.CACHE_ALIAS])
-
-
-def token_hash(token: str) -> str:
-    """Return the key-safe hash of a token."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+from . import clock, observe, revocations, sessionindex
+from .holds import held as held
+from .holds import hold as hold
+from .safecache import SafeCache as SafeCache
+from .safecache import cache as cache
+from .safecache import token_hash as token_hash
 
 
 def _ttl(expires_at: float | None, ttl: float) -> int:
@@ -141,6 +78,7 @@ def clear_local_contexts() -> None:
         _local.clear()
     for memory in (_ended, _rejected, _vouched):
         memory.clear()
+    revocations.clear()
 
 
 class _Memory:
@@ -183,8 +121,13 @@ def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
     """Return ``(cached context or None, whether this access token was signed out)``."""
     if access_hash in _ended:
         return None, True
+    now = clock.monotonic()
+    if revocations.changed(now):
+        # A webhook ended sessions somewhere: read the shared cache again for everything.
+        with _local_lock:
+            _local.clear()
     local = _local.get(access_hash)
-    if local is not None and local[0] > clock.monotonic():
+    if local is not None and local[0] > now:
         observe.note_cache("context", hit=True)
         return local[2], False
     raw = cache().get(f"lamba:ctx:{access_hash}")
@@ -211,7 +154,7 @@ def end_access_token(access_hash: str, expires_at: float | None) -> None:
     seconds = max(1, int(min(remaining, ENDED_MAX_TTL) + lamba_settings.JWT_LEEWAY + 0.999))
     _ended.add(access_hash, seconds)
     _forget_local(access_hash)
-    cache().delete(f"lamba:authz:{access_hash}")
+    cache().delete(_authz_key(access_hash))
     cache().set(f"lamba:ctx:{access_hash}", _ENDED, timeout=seconds)
 
 
@@ -235,6 +178,8 @@ def is_rejected(access_hash: str) -> bool:
 def set_context(access_hash: str, context: LambaContext, expires_at: float | None) -> None:
     """Cache a context for this token, never beyond the token's own expiry."""
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
+    if not sessionindex.note(access_hash, context.session.id, context.user.id):
+        return  # a webhook ended this session while its context was being fetched
     if timeout > 0:
         cache().set(f"lamba:ctx:{access_hash}", context.raw, timeout=timeout)
         _remember(access_hash, context.raw, context)
@@ -267,8 +212,17 @@ def get_stale_context(session_id: str) -> LambaContext | None:
     return LambaContext.from_json(raw["ctx"])
 
 
+def _authz_key(access_hash: str) -> str:
+    # The epoch moves when a role changed for users nobody can list (``revocations``).
+    epoch = revocations.authz_epoch()
+    return f"lamba:authz:{access_hash}:{epoch}" if epoch else f"lamba:authz:{access_hash}"
+
+
 def get_authorization(access_hash: str) -> LambaAuthorization | None:
-    raw = cache().get(f"lamba:authz:{access_hash}")
+    if revocations.changed(clock.monotonic()):
+        with _local_lock:
+            _local.clear()
+    raw = cache().get(_authz_key(access_hash))
     observe.note_cache("authorization", hit=isinstance(raw, dict))
     return LambaAuthorization.from_json(raw) if isinstance(raw, dict) else None
 
@@ -278,16 +232,16 @@ def set_authorization(
 ) -> None:
     timeout = _ttl(expires_at, lamba_settings.CONTEXT_CACHE_TTL)
     if timeout > 0:
-        cache().set(f"lamba:authz:{access_hash}", authz.raw, timeout=timeout)
+        cache().set(_authz_key(access_hash), authz.raw, timeout=timeout)
 
 
 def forget_access_token(access_hash: str) -> None:
     """Drop what is cached for an access token (logout, refresh, switch-context)."""
     _forget_local(access_hash)
-    cache().delete_many([f"lamba:ctx:{access_hash}", f"lamba:authz:{access_hash}"])
+    cache().delete_many([f"lamba:ctx:{access_hash}", _authz_key(access_hash)])
 
 
-# --- tokens Lamba issued, back-offs ----------------------------------------------------------
+# --- tokens Lamba issued ---------------------------------------------------------------------
 
 
 def vouch(access_hash: str, expires_at: float | None) -> None:
@@ -304,21 +258,3 @@ def vouch(access_hash: str, expires_at: float | None) -> None:
 
 def is_vouched(access_hash: str) -> bool:
     return access_hash in _vouched or bool(cache().get(f"lamba:vouched:{access_hash}"))
-
-
-def hold(kind: str, token: str, seconds: float) -> None:
-    """Back off from calls about ``token`` for ``seconds`` (after a 429 or an outage)."""
-    if seconds > 0:
-        until = clock.now() + seconds
-        cache().set(f"lamba:hold:{kind}:{token_hash(token)}", until, timeout=int(seconds + 1.999))
-        hostlock.put_record(token_hash(token), f"hold-{kind}", token, until, seconds)
-
-
-def held(kind: str, token: str) -> float:
-    """Return how many seconds remain of a back-off set with :func:`hold` (0 if none)."""
-    until = cache().get(f"lamba:hold:{kind}:{token_hash(token)}")
-    if not isinstance(until, (int, float)):
-        until = hostlock.get_record(token_hash(token), f"hold-{kind}", token)
-    if not isinstance(until, (int, float)):
-        return 0.0
-    return max(0.0, float(until) - clock.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._models import EmulatedUser, Fault, OutboxMessage, RecordedRequest
+from ._webhook_controls import WebhookDelivery, WebhookEndpoint
 from .clients import client_with_tokens
 from .clock import FrozenClock, frozen
 from .emulator import LambaEmulator
@@ -15,6 +16,8 @@ __all__ = [
     "LambaEmulator",
     "OutboxMessage",
     "RecordedRequest",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "client_with_tokens",
     "frozen",
     "reset",

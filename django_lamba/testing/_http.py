@@ -251,6 +251,7 @@ class Dispatcher:
             )
         finally:
             self._notify_outbox()
+            self._after_request()
 
     def _route(self, ctx: RequestContext) -> Response:
         try:
@@ -280,6 +281,14 @@ class Dispatcher:
             return problem_response(problem)
         except OAuthError as error:
             return oauth_error_response(error)
+
+    def _after_request(self) -> None:
+        hook = self.state.after_request
+        if hook is not None:
+            try:
+                hook()
+            except Exception:
+                logger.exception("The emulator's after-request hook failed")
 
     def _notify_outbox(self) -> None:
         pending = self.state.drain_pending_outbox()

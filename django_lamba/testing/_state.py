@@ -68,6 +68,8 @@ class EmulatorState:
         self.keys: list[SigningKey] = [first_signing_key()]
         self.calls = CallCounter()
         self.on_outbox: Callable[[OutboxMessage], None] | None = None
+        #: Called after every HTTP request is answered (the emulator's own webhook events).
+        self.after_request: Callable[[], None] | None = None
         self.clear()
 
     # --- lifecycle -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
-from . import _api_routes, _auth_routes, _oidc, _selfservice_routes, _webhooks
+from . import _api_routes, _auth_routes, _oidc, _selfservice_routes
 from ._http import Dispatcher, RouteTable
 from ._inspection import EmulatorInspection
 from ._models import (
@@ -29,12 +29,13 @@ from ._state import (
 )
 from ._tokens import new_signing_key
 from ._tunables import EmulatorTunables
+from ._webhook_controls import EmulatorWebhooks
 
 AUTH_ROUTES: RouteTable = {**_auth_routes.ROUTES, **_oidc.ROUTES}
 API_ROUTES: RouteTable = {**_api_routes.ROUTES, **_selfservice_routes.ROUTES}
 
 
-class LambaEmulator(EmulatorTunables, EmulatorInspection):
+class LambaEmulator(EmulatorTunables, EmulatorInspection, EmulatorWebhooks):
     """A strict, thread-safe emulation of Lamba's public auth host and API host.
 
     Each host is a real ``ThreadingHTTPServer`` on its own loopback port speaking the public
@@ -76,6 +77,9 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
             token_format=token_format,
         )
         self._state.on_outbox = on_outbox
+        self._init_webhooks()
+        # Sessions ended by an HTTP call send Lamba's events after the answer.
+        self._state.after_request = lambda: self._send_lamba_events(background=True)
         self._stopping = threading.Event()
         self._servers: list[EmulatorHTTPServer] = []
         self._threads: list[threading.Thread] = []
@@ -165,7 +169,8 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
         return self._current_urls()[1]
 
     def reset(self) -> None:
-        """Forget users, sessions, codes, clients, faults, calls and outbox; re-seed defaults."""
+        """Forget users, sessions, codes, clients, faults, calls, outbox, webhook endpoint."""
+        self._reset_webhooks()
         self._state.clear()
 
     # --- directory -----------------------------------------------------------------------
@@ -289,6 +294,7 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
             for session in self._state.sessions.values():
                 if session.subject == user.id and session.kind != "management":
                     revoke(self._state, session, "user_disabled")
+        self._send_lamba_events(background=False)
 
     def add_oidc_client(
         self, client_id: str, redirect_uris: Iterable[str], client_secret: str | None = None
@@ -365,6 +371,23 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
             if session is None:
                 raise LookupError(f"No session {session_id!r}.")
             revoke(self._state, session, "revoked")
+        self._send_lamba_events(background=False)
+
+    def revoke_user_sessions(self, email: str) -> list[str]:
+        """Revoke every live session of a user (an admin's "sign out everywhere"); return ids."""
+        with self._state.lock:
+            user = self._state.require_user(email)
+            ended = [
+                session
+                for session in self._state.sessions.values()
+                if session.subject == user.id
+                and session.kind != "management"
+                and not session.revoked
+            ]
+            for session in ended:
+                revoke(self._state, session, "revoked")
+        self._send_lamba_events(background=False)
+        return [session.id for session in ended]
 
     def revoke_scope(self, session_id: str) -> None:
         """Revoke a session's Project scope as Lamba does; its global identity stays signed in.
@@ -398,44 +421,6 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection):
         """Return the published JWKS document."""
         with self._state.lock:
             return {"keys": [key.public_jwk() for key in self._state.keys]}
-
-    def deliver_webhook(
-        self,
-        url: str,
-        event_type: str,
-        data: Any = None,
-        *,
-        secret: str,
-        event_id: str | None = None,
-        timestamp: int | None = None,
-        legacy: bool = False,
-        workspace_id: str | None = None,
-        project_id: str | None = None,
-        environment: str | None = None,
-    ) -> tuple[int, bytes]:
-        """POST a webhook event to ``url``, signed with ``secret`` as Lamba signs it.
-
-        The event is for this emulator's Workspace, Project and environment unless told
-        otherwise; ``timestamp`` (Unix seconds) defaults to now, ``event_id`` to a new one.
-        Returns the answer's status and body; send the same ``event_id`` again to redeliver.
-        """
-        body = _webhooks.event_body(
-            event_type,
-            data,
-            event_id=event_id or _webhooks.new_event_id(),
-            workspace_id=self.workspace_id if workspace_id is None else workspace_id,
-            project_id=self.project_id if project_id is None else project_id,
-            environment=self.environment if environment is None else environment,
-        )
-        return _webhooks.deliver(
-            url,
-            body,
-            event_type=event_type,
-            secret=secret,
-            workspace_id=self.workspace_id if workspace_id is None else workspace_id,
-            timestamp=timestamp,
-            legacy=legacy,
-        )
 
     def __repr__(self) -> str:
         where = f"{self._urls[0]} {self._urls[1]}" if self._urls and self._servers else "stopped"

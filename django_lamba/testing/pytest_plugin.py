@@ -5,7 +5,8 @@
 each test, points Django's settings at it and forgets django_lamba's per-process memos and cache
 (``django_lamba.testing.reset``); ``lamba_user`` and ``lamba_client`` build on it.
 ``lamba_clock`` freezes the library's clock and the emulator's together: ``advance(seconds)``
-lets tokens expire without sleeping.
+lets tokens expire without sleeping. ``lamba_webhooks`` has the emulator deliver signed webhooks
+(its own, and any a test sends) to pytest-django's ``live_server``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ._models import EmulatedUser
+from ._webhook_controls import WebhookEndpoint
 from .clock import FrozenClock, frozen
 from .emulator import LambaEmulator
 from .reset import reset
@@ -97,3 +99,28 @@ def lamba_clock(lamba: LambaEmulator) -> Iterator[FrozenClock]:
             yield clock
         finally:
             lamba.clock = real
+
+
+#: The signing secret ``lamba_webhooks`` sets (``LAMBA_WEBHOOK_SECRET``) and signs with.
+LAMBA_WEBHOOK_TEST_SECRET = "whsec_emulator_test_secret"
+
+
+@pytest.fixture
+def lamba_webhooks(
+    lamba: LambaEmulator, live_server: Any, settings: Any
+) -> Iterator[WebhookEndpoint]:
+    """Deliver the emulator's webhooks, signed, to ``lamba:webhook`` on ``live_server``.
+
+    Sets ``LAMBA_WEBHOOK_SECRET`` and registers the endpoint with the emulator, so sessions it
+    ends (``revoke_session``, ``disable_user``, a logout) send ``session.revoked``/``user.logout``
+    there as Lamba does; ``deliver(event_type, data)`` sends any other event.
+    """
+    from django.urls import reverse
+
+    settings.LAMBA_WEBHOOK_SECRET = LAMBA_WEBHOOK_TEST_SECRET
+    url = live_server.url + reverse("lamba:webhook")
+    lamba.configure_webhooks(url, LAMBA_WEBHOOK_TEST_SECRET)
+    try:
+        yield WebhookEndpoint(lamba, url, LAMBA_WEBHOOK_TEST_SECRET)
+    finally:
+        lamba.configure_webhooks(None)

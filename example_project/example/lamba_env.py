@@ -21,6 +21,8 @@ SITE_HOST = "127.0.0.1"
 SITE_PORT = 8000
 #: The OIDC App Client ``rundemo`` registers with its emulator for the demo's callback URL.
 DEMO_CLIENT_ID = "demo-client"
+#: The webhook signing secret ``rundemo`` gives its emulator and this site (demo only).
+DEMO_WEBHOOK_SECRET = "whsec_example_project_demo"
 
 
 def emulator_environment(auth_url: str, api_url: str) -> dict[str, str]:
@@ -41,6 +43,8 @@ def emulator_environment(auth_url: str, api_url: str) -> dict[str, str]:
         "LAMBA_CLIENT_ID": DEMO_CLIENT_ID,
         "LAMBA_MANAGEMENT_CLIENT_ID": LambaEmulator.management_client_id,
         "LAMBA_MANAGEMENT_CLIENT_SECRET": LambaEmulator.management_client_secret,
+        # The emulator delivers its webhooks (session.revoked, user.logout) to lamba:webhook.
+        "LAMBA_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
     }
 
 

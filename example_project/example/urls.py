@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
-from portal import notes, views
+from portal import notes, views, webhook_demo
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("members/", views.members, name="members"),
     path("project-admin/", views.project_admin, name="project_admin"),
     path("notes/", notes.notes, name="notes"),  # a model with a ForeignKey to the customer
+    path("sessions/", webhook_demo.sessions, name="sessions"),
     # django_lamba: lamba:login, lamba:register, lamba:logout, lamba:magic_link_request,
     # lamba:phone_request, lamba:oidc_login, lamba:switch_context, ...
     path("auth/", include("django_lamba.urls")),

@@ -1,7 +1,7 @@
 """Settings for gunicorn workers that share state only through Redis.
 
 The test passes everything through the environment: ``LAMBA_TEST_REDIS_URL`` for the cache (or
-``LAMBA_TEST_CACHE=broken`` for one whose every call raises) and
+``LAMBA_TEST_CACHE=broken`` for one whose every call raises), ``LAMBA_TEST_DB`` for a database and
 the ``LAMBA_*`` variables (which ``django_lamba.conf`` reads when a setting is absent) for the
 emulator's hosts and scope.
 """
@@ -39,7 +39,13 @@ SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 ROOT_URLCONF = "tests.multiproc_project.urls"
 WSGI_APPLICATION = "tests.multiproc_project.wsgi.application"
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# The webhook test migrates a SQLite file first and names it in LAMBA_TEST_DB (events are stored).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("LAMBA_TEST_DB") or ":memory:",
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 _REDIS_URL = os.environ.get("LAMBA_TEST_REDIS_URL", "")

@@ -21,6 +21,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from example.lamba_env import (
     DEMO_CLIENT_ID,
+    DEMO_WEBHOOK_SECRET,
     EMULATOR_API_PORT,
     EMULATOR_AUTH_PORT,
     SITE_PORT,
@@ -29,6 +30,7 @@ from example.lamba_env import (
 )
 
 from django_lamba.testing import LambaEmulator, OutboxMessage
+from portal import webhook_demo
 from portal.demo import DEMO_ACCOUNTS, DEMO_MFA_CODE, seed_demo
 
 
@@ -107,6 +109,10 @@ class Command(BaseCommand):
         emulator.add_oidc_client(
             DEMO_CLIENT_ID, [f"http://{name}:{site_port}{callback}" for name in hosts]
         )
+        # Lamba's console would register this; the emulator then sends session.revoked here.
+        webhook = f"http://{_url_host(host)}:{site_port}{reverse('lamba:webhook')}"
+        emulator.configure_webhooks(webhook, DEMO_WEBHOOK_SECRET)
+        webhook_demo.use_emulator(emulator)
         # django_lamba reads these on every access, so setting them now is enough.
         os.environ.update(emulator_environment(emulator.auth_url, emulator.api_url))
         return emulator
@@ -134,6 +140,9 @@ class Command(BaseCommand):
             f"Project {emulator.project_id}, environment {emulator.environment}."
         )
         write(f"  Hosted sign-in (OIDC) App Client: {DEMO_CLIENT_ID}")
+        webhook_url = site_url.rstrip("/") + reverse("lamba:webhook")
+        write(f"  Webhooks: the emulator delivers session.revoked to {webhook_url}")
+        write(f"  (try {site_url}sessions/ signed in from two browsers)")
         write("")
         write(bold("Demo accounts:"))
         for account in DEMO_ACCOUNTS:
