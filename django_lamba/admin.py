@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from .models import LambaIdentity, LambaWebhookEvent
@@ -97,7 +98,13 @@ class LambaWebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ign
 
 def add_identity_inline(site: admin.AdminSite = admin.site) -> bool:
     """Add ``LambaIdentityInline`` to the registered user admin; return whether there is one."""
-    model_admin = site._registry.get(get_user_model())
+    try:
+        user_model = get_user_model()
+    except ImproperlyConfigured:
+        # No auth app: the admin's autodiscovery runs before django_lamba's ready(), which then
+        # names the missing app instead of this obscure error.
+        return False
+    model_admin = site._registry.get(user_model)
     if model_admin is None:
         return False
     inlines = list(model_admin.inlines)
