@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
-from portal import views
+from portal import invitations, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("sign-in/", views.sign_in, name="sign_in"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
+    path("members/invite/", invitations.invite, name="invite"),
     path("project-admin/", views.project_admin, name="project_admin"),
     # django_lamba: lamba:login, lamba:register, lamba:logout, lamba:magic_link_request,
     # lamba:phone_request, lamba:oidc_login, lamba:switch_context, ...

@@ -16,6 +16,8 @@ from django_lamba.decorators import lamba_login_required, lamba_permission_requi
 from django_lamba.exceptions import LambaBadRequest, LambaError, LambaForbidden, LambaUnavailable
 from django_lamba.mixins import LambaProjectAdminRequiredMixin
 
+from .invitations import pending_invitations
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -135,6 +137,8 @@ def members(request: HttpRequest) -> HttpResponse:
         status = 502
     else:
         context.update(members=page.items, next_cursor=page.next_cursor)
+    # Administrators also see the pending invitations, read with the admin API.
+    context["invitations"], context["invitations_error"] = pending_invitations(request)
     return render(request, "portal/members.html", context, status=status)
 
 
