@@ -10,10 +10,13 @@ import pytest
 import responses
 
 from django_lamba._internal import wire
+from django_lamba._internal.responses import answer_for
 from django_lamba.exceptions import (
     LambaForbidden,
+    LambaPaymentRequired,
     LambaPlanLimitExceeded,
     LambaRateLimited,
+    error_class_for,
 )
 from django_lamba.management_client import LambaManagementClient
 from django_lamba.testing import reset
@@ -206,3 +209,22 @@ def test_the_token_is_asked_for_the_configured_scope(waits: list[float]) -> None
     assert "scope=customer.members.read" in form and "workspaceId=ws" in form
     api_call = next(c for c in responses.calls if "/v1/admin/" in c.request.url)
     assert api_call.request.headers["Authorization"] == "Bearer mgmt-token"
+
+
+def test_the_new_errors_get_the_existing_customer_answers() -> None:
+    plan = LambaPlanLimitExceeded(
+        status=402,
+        error_code="PLAN_LIMIT_EXCEEDED",
+        trace_id="t-1",
+        extra={"limit": "members", "allowed": 5, "current": 5, "plan": "free"},
+    )
+    answer = answer_for(plan)
+    assert (answer.status, answer.code) == (402, "PLAN_LIMIT_EXCEEDED")
+    assert "members" not in json.dumps(plan.to_problem())  # the plan facts stay private
+    scope = LambaForbidden(
+        status=403, error_code="AUTHORIZATION_DENIED", extra={"requiredScope": "customer.x.write"}
+    )
+    assert answer_for(scope).status == 403
+    assert "customer.x.write" not in json.dumps(scope.to_problem())
+    assert error_class_for(402, "plan_limit_exceeded") is LambaPlanLimitExceeded
+    assert error_class_for(402, "") is LambaPaymentRequired

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+from multiprocessing.synchronize import Event
 from typing import Any
 
 import pytest
@@ -41,6 +43,40 @@ def test_workers_asking_at_once_fetch_one_token(lamba: LambaEmulator) -> None:
         thread.join(10)
     assert not errors
     assert len(tokens) == workers and len(set(tokens)) == 1
+    assert lamba.call_count(*TOKEN_CALL) == 1
+
+
+def _ask_in_a_process(go: Event, results: Any) -> None:
+    go.wait(10)
+    try:
+        results.put(LambaManagementClient().access_token())
+    except Exception as exc:  # pragma: no cover - reported by the parent
+        results.put(f"error: {type(exc).__name__}")
+
+
+def test_processes_sharing_redis_fetch_one_token(
+    lamba: LambaEmulator, redis_server: str, settings: Any
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.rsplit("/", 1)[0] + "/5",
+        }
+    }
+    caches["default"].clear()
+    lamba.reset_calls()
+    lamba.inject_fault("/connect/token", latency=0.3)
+    context = multiprocessing.get_context("fork")
+    go, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_ask_in_a_process, args=(go, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    go.set()
+    tokens = [results.get(timeout=20) for _ in workers]
+    for worker in workers:
+        worker.join(10)
+    caches["default"].clear()
+    assert len(set(tokens)) == 1 and not tokens[0].startswith("error")
     assert lamba.call_count(*TOKEN_CALL) == 1
 
 
