@@ -119,13 +119,10 @@ class LambaPaymentRequired(LambaError):
         return super().to_problem(detail)
 
 
-class LambaPlanLimitExceeded(LambaPaymentRequired):
-    """402 ``PLAN_LIMIT_EXCEEDED``: the documented plan-limit problem, with its typed facts.
-
-    What Lamba answers when an admin call (an invitation, a new member) or a sign-in would pass
-    the plan: ``limit``, ``allowed``, ``current`` and ``plan`` say which and by how much. An
-    upgrade (or removing usage) is the way out; it is never retried.
-    """
+#: The name of the documented 402 problem (``PLAN_LIMIT_EXCEEDED``): every 402 Lamba sends is
+#: one, so it is the same class, with the typed facts ``limit``, ``allowed``, ``current`` and
+#: ``plan``. Catch either name; code written against ``LambaPaymentRequired`` keeps working.
+LambaPlanLimitExceeded = LambaPaymentRequired
 
 
 class LambaForbidden(LambaError):
@@ -205,6 +202,4 @@ def error_class_for(status: int, error_code: str = "") -> type[LambaError]:
         return LambaMFARequired
     if status >= 500:
         return LambaUnavailable
-    if status == 402 and same_code(error_code, PLAN_LIMIT_EXCEEDED):
-        return LambaPlanLimitExceeded
     return _BY_STATUS.get(status, LambaError)
