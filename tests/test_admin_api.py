@@ -103,7 +103,7 @@ def test_an_invitation_goes_from_pending_to_accepted(
 def test_a_role_less_invitation_makes_a_viewer(
     lamba: LambaEmulator, admin_api: LambaManagementClient
 ) -> None:
-    admin_api.create_invitation("plain@example.com")
+    assert admin_api.create_invitation("plain@example.com").role_keys == ()
     lamba.accept_invitation("plain@example.com")
     member = admin_api.find_member("plain@example.com")
     assert member is not None and member.role_keys == ("viewer",)

@@ -174,7 +174,7 @@ def invitation_create(ctx: RequestContext) -> Response:
     if not isinstance(email, str) or not EMAIL.match(email.strip()):
         raise validation_failed({"email": ["Enter an email address."]})
     email = email.strip()
-    roles = _check_roles(state, project_id, data.get("roleKeys", ["viewer"]), "roleKeys")
+    roles = _check_roles(state, project_id, data.get("roleKeys", []), "roleKeys")
     user = state.user_by_email(email)
     if user is not None and state.membership(user.id, project_id) is not None:
         raise Problem(409, "member_already_exists", "That person is already a member.")

@@ -56,7 +56,7 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection, EmulatorAdminControls)
     """A strict, thread-safe emulation of Lamba's public auth host and API host.
 
     Each host is a real ``ThreadingHTTPServer`` on its own loopback port speaking the public
-    customer contract (auth, OIDC, ``/v1/me/*``, ``/v1/admin/members``). Tests drive it over
+    customer contract (auth, OIDC, ``/v1/me/*``, ``/v1/admin/*``). Tests drive it over
     sockets and steer it with the methods below::
 
         with LambaEmulator() as emu:
