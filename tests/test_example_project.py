@@ -133,6 +133,7 @@ def test_rundemo_serves_the_site_on_its_emulator(demo: Demo) -> None:
     assert "Pending invitations" in admin.get(demo.url + "/members/", timeout=10).text
     invited = _post_form(admin, demo.url + "/members/invite/", {"email": "friend@example.com"})
     assert "Invited friend@example.com" in invited.text
+    assert re.search(r"<title>Members[^<]*</title>", invited.text)  # the card is in the page
     assert re.search(r'data-testid="invitations".*friend@example\.com', invited.text, re.DOTALL)
 
     sent = _post_form(browser, demo.url + "/auth/magic-link/", {"email": "admin@example.com"})
