@@ -164,3 +164,18 @@ def test_the_token_never_reaches_a_log(
     client.list_members()
     assert token not in caplog.text
     assert lamba.management_client_secret not in caplog.text
+
+
+def test_fetch_token_always_asks_lamba_and_shares_the_answer(lamba: LambaEmulator) -> None:
+    client = LambaManagementClient()
+    client.access_token()
+    lamba.reset_calls()
+    fresh = client.fetch_token()
+    assert lamba.call_count(*TOKEN_CALL) == 1
+    assert LambaManagementClient().access_token() == fresh
+    assert lamba.call_count(*TOKEN_CALL) == 1
+
+
+def test_a_cache_alias_naming_no_cache_still_answers(lamba: LambaEmulator, settings: Any) -> None:
+    settings.LAMBA_CACHE_ALIAS = "missing"
+    assert LambaManagementClient().list_roles().items

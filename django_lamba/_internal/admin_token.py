@@ -17,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from django.core.cache.backends.base import InvalidCacheBackendError
+from django.core.cache.backends.dummy import DummyCache
+
 from ..conf import lamba_settings
 from ..types import ClientCredentialsToken
 from . import clock, seal, store
@@ -55,6 +58,15 @@ class Credentials:
         return seal.slot_id(PURPOSE, "\x00".join(parts))
 
 
+def _cache() -> store.SafeCache:
+    """Return the shared cache; a ``LAMBA_CACHE_ALIAS`` naming no cache reads as an outage."""
+    try:
+        return store.cache()
+    except InvalidCacheBackendError:
+        # Reported by the system checks and lamba_check; the admin API still answers.
+        return store.SafeCache(DummyCache("", {}))
+
+
 def _keys(credentials: Credentials) -> tuple[str, str]:
     slot = credentials.slot()
     return f"lamba:mgmt:{slot}", f"lamba:mgmt-lock:{slot}"
@@ -63,7 +75,7 @@ def _keys(credentials: Credentials) -> tuple[str, str]:
 def _read(credentials: Credentials) -> tuple[str, float, float] | None:
     """Return the cached ``(token, renew_at, expires_at)``; ``None`` for a miss or garbage."""
     key, _ = _keys(credentials)
-    raw = seal.unseal(credentials.client_secret, PURPOSE, key, store.cache().get(key))
+    raw = seal.unseal(credentials.client_secret, PURPOSE, key, _cache().get(key))
     if not isinstance(raw, dict):
         return None
     token, renew_at, expires_at = (
@@ -87,7 +99,8 @@ def cached(credentials: Credentials, *, renewing: bool = False) -> str | None:
     return token if clock.now() < (expires_at if renewing else renew_at) else None
 
 
-def _store(credentials: Credentials, token: ClientCredentialsToken) -> str:
+def put(credentials: Credentials, token: ClientCredentialsToken) -> str:
+    """Cache a freshly fetched ``token`` (sealed) for every worker; return its access token."""
     # The token's expiry is on the real clock; what counts here is its lifetime, on ours.
     lifetime = (token.expires_at - datetime.now(timezone.utc)).total_seconds()
     lifetime = max(lifetime, 0.0)
@@ -99,7 +112,7 @@ def _store(credentials: Credentials, token: ClientCredentialsToken) -> str:
     }
     key, _ = _keys(credentials)
     sealed = seal.seal(credentials.client_secret, PURPOSE, key, record)
-    store.cache().set(key, sealed, timeout=max(1, int(lifetime)))
+    _cache().set(key, sealed, timeout=max(1, int(lifetime)))
     logger.info(
         "Fetched a management token for client %s (valid %.0f s)",
         credentials.client_id,
@@ -120,20 +133,20 @@ def get_token(
     lock_timeout = max(1, int(wait + 0.999))
     deadline = clock.monotonic() + wait
     while True:
-        if store.cache().add(lock, 1, timeout=lock_timeout):
+        if _cache().add(lock, 1, timeout=lock_timeout):
             try:
                 # Another worker may have renewed it between our look and our lock.
                 token = cached(credentials)
-                return token if token is not None else _store(credentials, fetch(credentials))
+                return token if token is not None else put(credentials, fetch(credentials))
             finally:
-                store.cache().delete(lock)
+                _cache().delete(lock)
         # Someone else is renewing: the current token is still good until it expires.
         token = cached(credentials, renewing=True)
         if token is not None:
             return token
         if clock.monotonic() >= deadline:
             logger.warning("Gave up waiting for a concurrent management token fetch")
-            return _store(credentials, fetch(credentials))
+            return put(credentials, fetch(credentials))
         time.sleep(_POLL_INTERVAL)
 
 
@@ -142,4 +155,4 @@ def drop(credentials: Credentials, token: str) -> None:
     found = _read(credentials)
     if found is not None and found[0] == token:
         key, _ = _keys(credentials)
-        store.cache().delete(key)
+        _cache().delete(key)

@@ -106,6 +106,11 @@ class AdminTransport:
         """Return a valid management token, fetching or renewing it when needed."""
         return admin_token.get_token(self.credentials(), self._fetch)
 
+    def fetch_token(self) -> str:
+        """Fetch a new management token now, whatever is cached (a health check); cache it."""
+        credentials = self.credentials()
+        return admin_token.put(credentials, self._fetch(credentials))
+
     def _call(self, call: Callable[[str], T]) -> T:
         """Run ``call`` with a token; after a 401, drop that token and try once more."""
         credentials = self.credentials()
