@@ -7,129 +7,44 @@ from upstream in a place a user can see.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-#: The longest ``Retry-After`` the package believes, in seconds; longer waits are clamped to it.
-MAX_RETRY_AFTER = 3600
+from ._internal.codes import (
+    AUTHORIZATION_DENIED,
+    MAX_RETRY_AFTER,
+    MFA_REQUIRED,
+    PLAN_LIMIT_EXCEEDED,
+    RATE_LIMIT_EXCEEDED,
+    clamp_retry_after,
+    code_key,
+    same_code,
+)
+from ._internal.codes import count as _plan_count
+from ._internal.codes import label as _plan_label
+from ._internal.error_base import LambaError
 
-# The documented codes (Lamba's own casing; compare them with ``same_code`` / ``has_code``).
-AUTHORIZATION_DENIED = "AUTHORIZATION_DENIED"
-PLAN_LIMIT_EXCEEDED = "PLAN_LIMIT_EXCEEDED"
-RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
-MFA_REQUIRED = "mfa_required"
-
-# Codes this package guessed before the docs were read, still accepted as their documented twin.
-_ALIASES = {
-    "forbidden": "authorization_denied",
-    "plan_limit_reached": "plan_limit_exceeded",
-    "rate_limited": "rate_limit_exceeded",
-}
-
-
-def code_key(code: object) -> str:
-    """Return the form of an ``errorCode`` to compare on: case-folded, legacy aliases resolved.
-
-    Lamba's code casing is mixed (``AUTHORIZATION_DENIED``, ``mfa_required``), so codes are only
-    ever compared through this.
-    """
-    if not isinstance(code, str):
-        return ""
-    key = code.strip().casefold()
-    return _ALIASES.get(key, key)
-
-
-def same_code(code: object, *candidates: str) -> bool:
-    """Return whether ``code`` is one of ``candidates``, ignoring case and legacy aliases."""
-    key = code_key(code)
-    return bool(key) and any(key == code_key(candidate) for candidate in candidates)
-
-
-def clamp_retry_after(seconds: object) -> int | None:
-    """Return a wait in whole seconds within ``[0, MAX_RETRY_AFTER]``; ``None`` for nonsense.
-
-    Fractions round up (waiting a little longer than asked is the safe side); infinity is the
-    ceiling; NaN, booleans and anything not a number are ``None``.
-    """
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        return None
-    if isinstance(seconds, float):
-        if math.isnan(seconds):
-            return None
-        if math.isinf(seconds):
-            return MAX_RETRY_AFTER if seconds > 0 else 0
-        seconds = math.ceil(seconds)
-    return min(max(int(seconds), 0), MAX_RETRY_AFTER)
-
-
-class LambaError(Exception):
-    """Lamba answered with an error (a ProblemDetails body, or something it could not parse)."""
-
-    #: The default status when Lamba did not say.
-    default_status = 500
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        status: int | None = None,
-        error_code: str = "",
-        trace_id: str = "",
-        detail: str = "",
-        title: str = "",
-        field_errors: dict[str, list[str]] | None = None,
-        retry_after: float | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        self.status = status if status is not None else self.default_status
-        self.error_code = error_code
-        self.trace_id = trace_id
-        self.detail = detail
-        self.title = title
-        self.field_errors = field_errors or {}
-        #: Seconds to wait before trying again: a whole number in ``[0, MAX_RETRY_AFTER]``.
-        self.retry_after: int | None = clamp_retry_after(retry_after)
-        self.extra = extra or {}
-        super().__init__(message or self._default_message())
-
-    def _default_message(self) -> str:
-        parts = [f"Lamba answered {self.status}"]
-        if self.error_code:
-            parts.append(f"errorCode={self.error_code}")
-        if self.trace_id:
-            parts.append(f"traceId={self.trace_id}")
-        return " ".join(parts)
-
-    def has_code(self, *codes: str) -> bool:
-        """Return whether Lamba's ``errorCode`` is one of ``codes`` (case-insensitive)."""
-        return same_code(self.error_code, *codes)
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(status={self.status}, error_code={self.error_code!r}, "
-            f"trace_id={self.trace_id!r})"
-        )
-
-    def to_problem(self, detail: str | None = None) -> dict[str, Any]:
-        """Return a ProblemDetails body safe to send to a browser (no upstream ``detail``)."""
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": self.public_title,
-            "status": self.status,
-            "errorCode": self.error_code or type(self).public_code,
-        }
-        if detail:
-            body["detail"] = detail
-        if self.trace_id:
-            body["traceId"] = self.trace_id
-        if self.field_errors:
-            body["errors"] = self.field_errors
-        if self.retry_after is not None:
-            body["retryAfter"] = self.retry_after
-        return body
-
-    public_title = "Sign-in service error"
-    public_code = "lamba_error"
+__all__ = [
+    "AUTHORIZATION_DENIED",
+    "MAX_RETRY_AFTER",
+    "MFA_REQUIRED",
+    "PLAN_LIMIT_EXCEEDED",
+    "RATE_LIMIT_EXCEEDED",
+    "LambaBadRequest",
+    "LambaConflict",
+    "LambaError",
+    "LambaForbidden",
+    "LambaMFARequired",
+    "LambaNotFound",
+    "LambaPaymentRequired",
+    "LambaPlanLimitExceeded",
+    "LambaRateLimited",
+    "LambaUnauthorized",
+    "LambaUnavailable",
+    "clamp_retry_after",
+    "code_key",
+    "error_class_for",
+    "same_code",
+]
 
 
 class LambaBadRequest(LambaError):
@@ -158,32 +73,6 @@ class LambaMFARequired(LambaUnauthorized):
     def available_factors(self) -> list[str]:
         factors = self.extra.get("availableFactors")
         return [str(f) for f in factors] if isinstance(factors, list) else []
-
-
-def _plan_label(value: object) -> str | None:
-    """Return a short printable label (a limit name, a plan name), else ``None``."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value if value and len(value) <= 64 and value.isprintable() else None
-
-
-def _plan_count(value: object) -> int | None:
-    """Return a non-negative whole count, else ``None`` (``"12"`` and ``12.0`` count)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
-            return None
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer() or abs(value) >= 2**63:
-            return None
-        value = int(value)
-    if isinstance(value, int) and 0 <= value < 2**63:
-        return value
-    return None
 
 
 class LambaPaymentRequired(LambaError):
@@ -230,12 +119,33 @@ class LambaPaymentRequired(LambaError):
         return super().to_problem(detail)
 
 
+#: The name of the documented 402 problem (``PLAN_LIMIT_EXCEEDED``): every 402 Lamba sends is
+#: one, so it is the same class, with the typed facts ``limit``, ``allowed``, ``current`` and
+#: ``plan``. Catch either name; code written against ``LambaPaymentRequired`` keeps working.
+LambaPlanLimitExceeded = LambaPaymentRequired
+
+
 class LambaForbidden(LambaError):
-    """403 ``AUTHORIZATION_DENIED``: signed in, not allowed (role, policy or context)."""
+    """403 ``AUTHORIZATION_DENIED``: signed in, not allowed (role, policy or context).
+
+    For a management token, Lamba names the scope the token lacked (``missing_scope``).
+    """
 
     default_status = 403
     public_title = "Not allowed"
     public_code = AUTHORIZATION_DENIED
+
+    @property
+    def missing_scope(self) -> str | None:
+        """The scope the call needed and the token lacked, e.g. ``"customer.members.write"``."""
+        for key in ("requiredScope", "missingScope", "scope"):
+            value = self.extra.get(key)
+            if isinstance(value, list):
+                value = " ".join(v for v in value if isinstance(v, str))
+            found = _plan_label(value)
+            if found:
+                return found
+        return None
 
 
 class LambaNotFound(LambaError):

@@ -132,6 +132,14 @@ def test_rundemo_serves_the_site_on_its_emulator(demo: Demo) -> None:
     phone = re.search(r'<dd data-testid="phone">(.*?)</dd>', dashboard, re.DOTALL)
     assert phone and "••••••••••01" in phone[1] and "+15550000001" not in dashboard
 
+    # The members page: admins also see invitations, read and sent with the admin API.
+    assert "Pending invitations" not in browser.get(demo.url + "/members/", timeout=10).text
+    assert "Pending invitations" in admin.get(demo.url + "/members/", timeout=10).text
+    invited = _post_form(admin, demo.url + "/members/invite/", {"email": "friend@example.com"})
+    assert "Invited friend@example.com" in invited.text
+    assert re.search(r"<title>Members[^<]*</title>", invited.text)  # the card is in the page
+    assert re.search(r'data-testid="invitations".*friend@example\.com', invited.text, re.DOTALL)
+
     sent = _post_form(browser, demo.url + "/auth/magic-link/", {"email": "admin@example.com"})
     assert sent.status_code == 200
     link = re.compile(

@@ -21,7 +21,7 @@ def test_iterates_every_member_across_pages(lamba: LambaEmulator, members: list[
     client = LambaManagementClient()
     page = client.list_members(limit=3)
     assert len(page.items) == 3 and page.next_cursor
-    seen = {item["email"] for item in client.iter_members(page_size=3)}
+    seen = {member.email for member in client.iter_members(page_size=3)}
     assert set(members) <= seen
 
 

@@ -70,7 +70,7 @@ def management_finding() -> tuple[Finding, bool | None]:
         return finding, None
     client = _KeepingClient()
     manager = LambaManagementClient(client=client)
-    result = probe(manager.access_token)
+    result = probe(manager.fetch_token)
     error = result.error
     if error is not None:
         refusal = _REFUSALS.get(error.error_code.lower()) if error.status < 500 else None

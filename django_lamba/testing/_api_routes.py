@@ -130,42 +130,7 @@ def me_authorization(ctx: RequestContext) -> Response:
     )
 
 
-def admin_members(ctx: RequestContext) -> Response:
-    """GET /v1/admin/members: the token's Project members (members.read, admin or management)."""
-    state = ctx.state
-    session = ctx.session()
-    if session.kind == "oidc":
-        raise authorization_denied("Exchange OIDC tokens with switch-context first.")
-    if session.kind == "customer":
-        membership = _active_membership(ctx, session)
-        allowed = membership is not None and (
-            membership.is_project_admin or "members.read" in membership.permissions
-        )
-        if not allowed:
-            raise authorization_denied("This session lacks the members.read permission.")
-        session.last_seen_at = state.now()
-    project_id = session.project_id
-    if project_id is None:  # pragma: no cover - management and allowed sessions are scoped
-        raise authorization_denied("The token is not scoped to a Project.")
-    items = []
-    for membership in state.members_of(project_id):
-        member = state.users[membership.user_id]
-        items.append(
-            {
-                "userId": member.id,
-                "email": member.email,
-                "displayName": member.display_name,
-                "roleKeys": list(membership.roles),
-                "isProjectAdmin": membership.is_project_admin,
-                "status": "disabled" if member.disabled else "active",
-                "joinedAt": iso(membership.joined_at),
-            }
-        )
-    return page(ctx, items)
-
-
 ROUTES: dict[str, dict[str, Handler]] = {
     "/v1/me/context": {"GET": me_context},
     "/v1/me/authorization": {"GET": me_authorization},
-    "/v1/admin/members": {"GET": admin_members},
 }

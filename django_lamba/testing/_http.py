@@ -21,6 +21,7 @@ from ._errors import (
     validation_failed,
 )
 from ._models import Fault, Headers, HostKind, PlanLimit, RecordedRequest, Session
+from ._routing import match_route
 from ._sessions import authenticate
 from ._state import EmulatorState
 from ._tokens import trace_id
@@ -151,6 +152,8 @@ class RequestContext:
     body: bytes
     auth_url: str
     api_url: str
+    #: Values of the route's ``{name}`` segments (percent-decoded).
+    params: dict[str, str] = field(default_factory=dict)
 
     def arg(self, name: str) -> str | None:
         """Return the first value of query parameter ``name``, if present."""
@@ -264,7 +267,7 @@ class Dispatcher:
                     },
                     "Scope comes from the token and switch-context, not from headers.",
                 )
-            methods = self.routes[ctx.host].get(ctx.path)
+            methods, ctx.params = match_route(self.routes[ctx.host], ctx.path)
             if methods is None:
                 raise Problem(404, "not_found", "No such route on this host.")
             handler = methods.get(ctx.method)

@@ -189,6 +189,8 @@ class ManagementClient:
     workspace_id: str | None = None
     project_id: str | None = None
     environment: str | None = "test"
+    #: The admin scopes the client was granted (``None``: any, ``customer.admin`` by default).
+    scopes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,11 @@ def _grant_client_credentials(ctx: RequestContext, params: dict[str, str]) -> Re
     given = (workspace_id, project_id, environment)
     if any(b is not None and b != g for b, g in zip(bound, given, strict=True)):
         raise OAuthError(400, "unauthorized_client", "The client is bound to another scope.")
-    scope = params.get("scope", "").strip() or "customer.admin"
+    granted = client.scopes
+    scope = params.get("scope", "").strip() or (" ".join(granted) if granted else "customer.admin")
+    widened = granted is not None and not set(scope.split()) <= set(granted)
+    if widened and "customer.admin" not in (granted or ()):
+        raise OAuthError(400, "invalid_scope", "The client was not granted that scope.")
     session = create_session(
         state,
         client.client_id,

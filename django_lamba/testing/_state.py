@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from ._admin_state import AdminState
 from ._errors import rate_limit_exceeded
 from ._models import (
     ENVIRONMENTS,
@@ -104,6 +105,7 @@ class EmulatorState:
             self.revocations: list[tuple[str, str]] = []
             self.rate_hits: dict[str, deque[float]] = {}
             self.plan_limits: dict[str, PlanLimit] = {}
+            self.admin = AdminState()
             self.calls.clear()
             self.add_workspace(DEFAULT_WORKSPACE_ID, DEFAULT_WORKSPACE_NAME)
             self.add_project(DEFAULT_WORKSPACE_ID, DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME)

@@ -7,7 +7,17 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
-from . import _api_routes, _auth_routes, _oidc, _selfservice_routes
+from . import (
+    _admin_catalog_routes,
+    _admin_domain_routes,
+    _admin_ops_routes,
+    _admin_routes,
+    _api_routes,
+    _auth_routes,
+    _oidc,
+    _selfservice_routes,
+)
+from ._admin_controls import EmulatorAdminControls
 from ._http import Dispatcher, RouteTable
 from ._inspection import EmulatorInspection
 from ._models import (
@@ -32,14 +42,23 @@ from ._tunables import EmulatorTunables
 from ._webhook_controls import EmulatorWebhooks
 
 AUTH_ROUTES: RouteTable = {**_auth_routes.ROUTES, **_oidc.ROUTES}
-API_ROUTES: RouteTable = {**_api_routes.ROUTES, **_selfservice_routes.ROUTES}
+API_ROUTES: RouteTable = {
+    **_api_routes.ROUTES,
+    **_selfservice_routes.ROUTES,
+    # The admin families (/v1/admin/*): a management token needs the scope, a customer session
+    # the matching permission.
+    **_admin_routes.ROUTES,
+    **_admin_catalog_routes.ROUTES,
+    **_admin_ops_routes.ROUTES,
+    **_admin_domain_routes.ROUTES,
+}
 
 
-class LambaEmulator(EmulatorTunables, EmulatorInspection, EmulatorWebhooks):
+class LambaEmulator(EmulatorTunables, EmulatorInspection, EmulatorWebhooks, EmulatorAdminControls):
     """A strict, thread-safe emulation of Lamba's public auth host and API host.
 
     Each host is a real ``ThreadingHTTPServer`` on its own loopback port speaking the public
-    customer contract (auth, OIDC, ``/v1/me/*``, ``/v1/admin/members``). Tests drive it over
+    customer contract (auth, OIDC, ``/v1/me/*``, ``/v1/admin/*``). Tests drive it over
     sockets and steer it with the methods below::
 
         with LambaEmulator() as emu:
@@ -313,9 +332,17 @@ class LambaEmulator(EmulatorTunables, EmulatorInspection, EmulatorWebhooks):
         workspace_id: str | None = None,
         project_id: str | None = None,
         environment: str | None = "test",
+        scopes: Iterable[str] | None = None,
     ) -> ManagementClient:
-        """Register a Management Client; None scope values leave it unbound."""
-        client = ManagementClient(client_id, client_secret, workspace_id, project_id, environment)
+        """Register a Management Client; None scope values leave it unbound.
+
+        ``scopes`` are the admin scopes it was granted (e.g. ``["customer.members.read"]``);
+        ``None`` grants them all (``customer.admin``).
+        """
+        granted = None if scopes is None else tuple(scopes)
+        client = ManagementClient(
+            client_id, client_secret, workspace_id, project_id, environment, granted
+        )
         with self._state.lock:
             self._state.management_clients[client_id] = client
         return client

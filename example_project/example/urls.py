@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
-from portal import notes, views, webhook_demo
+from portal import invitations, notes, views, webhook_demo
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("sign-in/", views.sign_in, name="sign_in"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
+    path("members/invite/", invitations.invite, name="invite"),
     path("project-admin/", views.project_admin, name="project_admin"),
     path("notes/", notes.notes, name="notes"),  # a model with a ForeignKey to the customer
     path("sessions/", webhook_demo.sessions, name="sessions"),

@@ -18,6 +18,7 @@ from django_lamba.forms import method_names
 from django_lamba.mixins import LambaProjectAdminRequiredMixin
 
 from .demo import DEMO_ACCOUNTS
+from .invitations import pending_invitations
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,8 @@ def members(request: HttpRequest) -> HttpResponse:
         status = 502
     else:
         context.update(members=page.items, next_cursor=page.next_cursor)
+    # Administrators also see the pending invitations, read with the admin API.
+    context["invitations"], context["invitations_error"] = pending_invitations(request)
     return render(request, "portal/members.html", context, status=status)
 
 
