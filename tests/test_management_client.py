@@ -63,3 +63,14 @@ def test_repr_never_shows_the_secret_or_token(lamba: LambaEmulator, members: lis
     token = client.access_token()
     assert token not in repr(client)
     assert lamba.management_client_secret not in repr(client)
+
+
+def test_a_member_still_answers_item_access_with_a_deprecation_warning(
+    lamba: LambaEmulator, members: list[str]
+) -> None:
+    client = LambaManagementClient()
+    member = next(iter(client.iter_members(page_size=3)))
+    with pytest.warns(DeprecationWarning, match="member.email"):
+        assert member["email"] == member.email
+    with pytest.warns(DeprecationWarning):
+        assert member.get("missing", "fallback") == "fallback"

@@ -7,6 +7,7 @@ carries it, and never in its ``repr()``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,25 @@ class Member:
             joined_at=when(body, "joinedAt"),
             raw=body,
         )
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated: Lamba's field by its JSON name, as when members were plain dicts."""
+        _warn_item_access()
+        return self.raw[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Deprecated: like ``dict.get`` on Lamba's JSON object (use the attributes)."""
+        _warn_item_access()
+        return self.raw.get(key, default)
+
+
+def _warn_item_access() -> None:
+    warnings.warn(
+        "Members are typed objects now: use member.email, member.role_keys, ... instead of "
+        "member['email']; item access goes away in django-lamba 1.0.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 @dataclass(frozen=True)
