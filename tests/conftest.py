@@ -9,9 +9,11 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import Signal
 
 from django_lamba.testing import EmulatedUser, LambaEmulator
 
@@ -62,6 +64,27 @@ def admin(lamba: LambaEmulator) -> EmulatedUser:
     from tests.authz_urls import add_admin
 
     return add_admin(lamba)
+
+
+@pytest.fixture
+def heard() -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """Record what each of Django's auth signals was sent with."""
+    found: dict[str, list[dict[str, Any]]] = {"in": [], "out": [], "failed": []}
+    receivers = []
+    for name, signal in (
+        ("in", user_logged_in),
+        ("out", user_logged_out),
+        ("failed", user_login_failed),
+    ):
+
+        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
+            found[_name].append({"sender": sender, **kwargs})
+
+        signal.connect(receiver, weak=False)
+        receivers.append((signal, receiver))
+    yield found
+    for signal, receiver in receivers:
+        Signal.disconnect(signal, receiver)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

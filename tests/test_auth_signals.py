@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import Signal
 from django.test import Client
 
 from django_lamba.testing import EmulatedUser, LambaEmulator
@@ -15,27 +11,6 @@ from django_lamba.testing.pytest_plugin import LAMBA_USER_PASSWORD
 from django_lamba.user import LambaUser
 
 LOGIN = "/auth/login/"
-
-
-@pytest.fixture
-def heard() -> Iterator[dict[str, list[dict[str, Any]]]]:
-    """Record what each of Django's auth signals was sent with."""
-    found: dict[str, list[dict[str, Any]]] = {"in": [], "out": [], "failed": []}
-    receivers = []
-    for name, signal in (
-        ("in", user_logged_in),
-        ("out", user_logged_out),
-        ("failed", user_login_failed),
-    ):
-
-        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
-            found[_name].append({"sender": sender, **kwargs})
-
-        signal.connect(receiver, weak=False)
-        receivers.append((signal, receiver))
-    yield found
-    for signal, receiver in receivers:
-        Signal.disconnect(signal, receiver)
 
 
 def test_a_password_sign_in_sends_user_logged_in_with_the_customer(

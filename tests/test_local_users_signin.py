@@ -6,17 +6,14 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.management import call_command
 from django.db import connection
-from django.dispatch import Signal
 from django.test import Client
 
 from django_lamba._internal.session import resolve_access_token
@@ -33,27 +30,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def local_users(lamba: LambaEmulator, settings: Any) -> None:
     settings.LAMBA_LOCAL_USERS = True
-
-
-@pytest.fixture
-def heard() -> Iterator[dict[str, list[dict[str, Any]]]]:
-    """Record what each of Django's auth signals was sent with."""
-    found: dict[str, list[dict[str, Any]]] = {"in": [], "out": [], "failed": []}
-    receivers = []
-    for name, signal in (
-        ("in", user_logged_in),
-        ("out", user_logged_out),
-        ("failed", user_login_failed),
-    ):
-
-        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
-            found[_name].append({"sender": sender, **kwargs})
-
-        signal.connect(receiver, weak=False)
-        receivers.append((signal, receiver))
-    yield found
-    for signal, receiver in receivers:
-        Signal.disconnect(signal, receiver)
 
 
 @pytest.mark.django_db
