@@ -178,6 +178,16 @@ class LambaSettings:
         with self._lock:
             self._drop()
 
+    def stamp(self) -> object | None:
+        """Return a token that stays the same (``is``) until a kept value is dropped.
+
+        ``None`` while ``django.conf.settings`` stands for another settings object than the
+        kept values came from. For memos judged under the current settings (``warm``).
+        """
+        if _settings_source() is not self._source:
+            return None
+        return self._values
+
     def _drop(self) -> None:
         self._generation += 1
         self._values = {}

@@ -15,6 +15,7 @@ the token cookies, so no view ever touches them directly::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest, HttpResponseBase
@@ -48,12 +49,16 @@ class LambaRequest:
         request: HttpRequest | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
+        *,
+        read_refresh: Callable[[], str | None] | None = None,
     ) -> None:
+        """``read_refresh`` reads the refresh cookie when first needed (then it is not given)."""
         self._request = request
         self._state = RequestState(
-            access_token=access_token,
-            refresh_token=refresh_token,
-            had_cookies=access_token is not None or refresh_token is not None,
+            access_token,
+            refresh_token,
+            access_token is not None or refresh_token is not None or read_refresh is not None,
+            read_refresh=read_refresh,
         )
 
     def __repr__(self) -> str:  # never the tokens

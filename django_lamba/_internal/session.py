@@ -28,14 +28,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaUnauthorized
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
-from . import binding, clock, store
+from . import binding, clock, store, warm
 from .accesstokens import MAX_TOKEN_LENGTH, Verdict
 from .lookups import fetch_authorization, fetch_context
 from .refresh import refresh_once
@@ -49,13 +50,13 @@ logger = logging.getLogger("django_lamba.session")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
-@dataclass
 class RequestState:
-    """What the middleware knows about this request's Lamba cookies and what to write back."""
+    """What the middleware knows about this request's Lamba cookies and what to write back.
 
-    access_token: str | None = None
-    refresh_token: str | None = None
-    had_cookies: bool = False
+    Built on every request with a cookie, so only what differs from the class defaults below is
+    set on the instance.
+    """
+
     resolved: bool = False
     #: Tokens to write as cookies on the response (after a refresh).
     new_tokens: TokenSet | None = None
@@ -67,7 +68,34 @@ class RequestState:
     user: LambaUser | LambaAnonymousUser | None = None
     #: Why Lamba could not say who holds the cookies (then ``request.user`` raises it).
     outage: LambaError | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        had_cookies: bool = False,
+        *,
+        read_refresh: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.access_token = access_token
+        self._refresh_token = refresh_token
+        #: Reads the refresh cookie on first use: a warm request never needs it.
+        self._read_refresh = read_refresh
+        self.had_cookies = had_cookies
+        self.lock = threading.Lock()
+
+    @property
+    def refresh_token(self) -> str | None:
+        if self._read_refresh is not None:
+            self._refresh_token, self._read_refresh = self._read_refresh(), None
+        return self._refresh_token
+
+    @refresh_token.setter
+    def refresh_token(self, value: str | None) -> None:
+        self._refresh_token, self._read_refresh = value, None
+
+    def __repr__(self) -> str:  # never the tokens
+        return f"<RequestState cookies={self.had_cookies} resolved={self.resolved}>"
 
     @property
     def current_access_token(self) -> str | None:
@@ -123,6 +151,10 @@ def _check_context(access: str, context: LambaContext) -> None:
 def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     if not state.access_token and not state.refresh_token:
         return LambaAnonymousUser()
+    if state.access_token:
+        found = warm.user(state.access_token, partial(_authorization, state))
+        if found is not None:
+            return found
     state.access_token = _usable(state.access_token)
     state.refresh_token = _usable(state.refresh_token)
     try:
@@ -160,14 +192,26 @@ def _signed_out(state: RequestState) -> LambaAnonymousUser:
     return LambaAnonymousUser()
 
 
-def _user(state: RequestState, access: str, context: LambaContext) -> LambaUser:
-    """The signed-in user for ``context``, once the context passes the tenant binding."""
+def _user(
+    state: RequestState,
+    access: str,
+    context: LambaContext,
+    verified: tuple[str, float] | None = None,
+) -> LambaUser:
+    """The signed-in user for ``context``, once the context passes the tenant binding.
+
+    ``verified`` is ``(hash, exp)`` of the request's own cookie when it verified locally: the
+    user is then kept for the next requests with that cookie (``warm``).
+    """
     _check_context(access, context)
-    return build_user(
+    user = build_user(
         context,
-        authorization_loader=lambda: _authorization(state),
+        authorization_loader=partial(_authorization, state),
         tokens=TokenSet(access_token=access),
     )
+    if verified is not None and not state.refreshed:
+        warm.remember(access, *verified, user)
+    return user
 
 
 def _resolve_or_raise(state: RequestState) -> LambaUser:
@@ -185,7 +229,8 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
             if ended:
                 raise LambaUnauthorized(error_code="session_logged_out")
             if context is not None:
-                return _user(state, access, context)
+                kept = (access_hash, float(claims["exp"])) if verdict is Verdict.VALID else None
+                return _user(state, access, context, kept)
         if verdict is Verdict.VALID:
             expires_at = float(claims["exp"])
             if expires_at <= clock.now() and state.refresh_token:
@@ -195,7 +240,8 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
     if access:
         context = fetch_context(access, expires_at)
         if context is not None:
-            return _user(state, access, context)
+            kept = (store.token_hash(access), expires_at) if expires_at is not None else None
+            return _user(state, access, context, kept)
     # No usable access token, or the API host said 401: refresh once and try once more. A
     # refresh that comes back unscoped (a revoked Project scope) is refused below, never
     # switched back into the Project by us.

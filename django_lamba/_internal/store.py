@@ -130,6 +130,11 @@ def _remember(access_hash: str, raw: dict[str, Any], context: LambaContext) -> N
             _local.popitem(last=False)
 
 
+def local_record(access_hash: str) -> tuple[float, dict[str, Any], LambaContext] | None:
+    """This process's current record of a recent context (``warm`` holds it by identity)."""
+    return _local.get(access_hash)
+
+
 def _forget_local(access_hash: str) -> None:
     with _local_lock:
         _local.pop(access_hash, None)
