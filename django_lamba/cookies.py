@@ -42,9 +42,19 @@ def _read(request: HttpRequest, name: str) -> str | None:
     if cookies is not None or not isinstance(request, _HEADER_REQUESTS):
         value = (request.COOKIES if cookies is None else cookies).get(name)
     else:
-        value = _cookie_in_header(request.META.get("HTTP_COOKIE", ""), name)
-        if value is _UNUSUAL:
-            value = request.COOKIES.get(name)
+        header = request.META.get("HTTP_COOKIE", "")
+        # A browser sends the same header until a cookie changes: remember what it held.
+        seen = _seen.get(header)
+        if seen is not None and seen[0] == name:
+            value = seen[1]
+        else:
+            value = _cookie_in_header(header, name)
+            if value is _UNUSUAL:
+                value = request.COOKIES.get(name)
+            elif name == lamba_settings.SESSION_COOKIE:
+                if len(_seen) >= _SEEN_MAX:
+                    _seen.clear()
+                _seen[header] = (name, value)
     if not value:
         return None
     if len(value) > lamba_settings.COOKIE_MAX_BYTES or not value.isascii():
@@ -57,6 +67,9 @@ def _read(request: HttpRequest, name: str) -> str | None:
 _HEADER_REQUESTS = (WSGIRequest, ASGIRequest)
 _NONE: dict[str, Any] = {}
 _UNUSUAL: Any = object()
+#: The access cookie found in recent ``Cookie`` headers, by header (a pure function of it).
+_seen: dict[str, tuple[str, str | None]] = {}
+_SEEN_MAX = 256
 
 
 def _cookie_in_header(header: str, name: str) -> Any:

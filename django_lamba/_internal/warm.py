@@ -61,7 +61,8 @@ def user(access: str, loader: Callable[[], LambaAuthorization]) -> LambaUser | N
         or store.local_record(entry.access_hash) is not entry.record
     ):
         return None
-    found: LambaUser = _copy(entry.template)
+    found: LambaUser = object.__new__(type(entry.template))
+    found.__dict__.update(entry.template.__dict__)
     found._authorization_loader = loader
     return found
 
