@@ -102,9 +102,7 @@ class LambaMiddleware:
         if access is None:
             lamba = LambaRequest(request, None, read_refresh_token(request))
         else:  # the refresh cookie is read only if a refresh is needed: rarely
-            lamba = LambaRequest(
-                request, access, read_refresh=partial(read_refresh_token, request)
-            )
+            lamba = LambaRequest(request, access, read_refresh=read_refresh_token)
         request.lamba = lamba  # type: ignore[attr-defined]
         fallback = getattr(request, "user", None)
         if not lamba.has_cookies:

@@ -50,16 +50,22 @@ class LambaRequest:
         access_token: str | None = None,
         refresh_token: str | None = None,
         *,
-        read_refresh: Callable[[], str | None] | None = None,
+        read_refresh: Callable[[HttpRequest], str | None] | None = None,
     ) -> None:
-        """``read_refresh`` reads the refresh cookie when first needed (then it is not given)."""
+        """``read_refresh(request)`` reads the refresh cookie when first needed (instead of
+        ``refresh_token``): a warm request never needs it."""
         self._request = request
+        self._read_refresh = read_refresh
         self._state = RequestState(
             access_token,
             refresh_token,
             access_token is not None or refresh_token is not None or read_refresh is not None,
-            read_refresh=read_refresh,
+            read_refresh=None if read_refresh is None else self._refresh_cookie,
         )
+
+    def _refresh_cookie(self) -> str | None:
+        reader = self._read_refresh
+        return None if reader is None or self._request is None else reader(self._request)
 
     def __repr__(self) -> str:  # never the tokens
         return f"<LambaRequest cookies={self.has_cookies} rotated={self.rotated}>"

@@ -162,7 +162,7 @@ class KeptSettings:
         ``None`` while ``django.conf.settings`` stands for another settings object than the
         kept values came from. For memos judged under the current settings (``warm``).
         """
-        if _settings_source() is not self._source:
+        if _SETTINGS_STATE.get("_wrapped", empty) is not self._source:
             return None
         return self._values
 

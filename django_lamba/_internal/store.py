@@ -130,9 +130,9 @@ def _remember(access_hash: str, raw: dict[str, Any], context: LambaContext) -> N
             _local.popitem(last=False)
 
 
-def local_record(access_hash: str) -> tuple[float, dict[str, Any], LambaContext] | None:
-    """This process's current record of a recent context (``warm`` holds it by identity)."""
-    return _local.get(access_hash)
+#: This process's current record of a recent context, by access-token hash, or None (``warm``
+#: holds a record by identity). The dict's own ``get``: it is read on every warm request.
+local_record = _local.get
 
 
 def _forget_local(access_hash: str) -> None:
