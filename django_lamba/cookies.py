@@ -51,7 +51,7 @@ def _read(request: HttpRequest, name: str) -> str | None:
             value = _cookie_in_header(header, name)
             if value is _UNUSUAL:
                 value = request.COOKIES.get(name)
-            elif name == lamba_settings.SESSION_COOKIE:
+            elif name == lamba_settings.SESSION_COOKIE and len(header) <= _SEEN_HEADER_MAX:
                 if len(_seen) >= _SEEN_MAX:
                     _seen.clear()
                 _seen[header] = (name, value)
@@ -70,6 +70,7 @@ _UNUSUAL: Any = object()
 #: The access cookie found in recent ``Cookie`` headers, by header (a pure function of it).
 _seen: dict[str, tuple[str, str | None]] = {}
 _SEEN_MAX = 256
+_SEEN_HEADER_MAX = 8192
 
 
 def _cookie_in_header(header: str, name: str) -> Any:
