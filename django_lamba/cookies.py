@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import Any
 
+from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
@@ -19,15 +22,82 @@ _BROWSER_LIMIT = 4096
 
 def read_tokens(request: HttpRequest) -> tuple[str | None, str | None]:
     """Return the (access, refresh) cookie values, ignoring any over the size cap unread."""
-    limit = lamba_settings.COOKIE_MAX_BYTES
-    values: list[str | None] = []
-    for name in (lamba_settings.SESSION_COOKIE, lamba_settings.REFRESH_COOKIE):
-        value = request.COOKIES.get(name) or None
-        if value is not None and (len(value) > limit or not value.isascii()):
-            logger.info("Ignoring an oversized or non-ASCII %s cookie", name)
-            value = None
-        values.append(value)
-    return values[0], values[1]
+    return read_access_token(request), read_refresh_token(request)
+
+
+def read_access_token(request: HttpRequest) -> str | None:
+    """Return the access-token cookie (``None`` when absent, empty, oversized or not ASCII)."""
+    return _read(request, lamba_settings.SESSION_COOKIE)
+
+
+def read_refresh_token(request: HttpRequest) -> str | None:
+    """Return the refresh-token cookie (``None`` when absent, empty, oversized or not ASCII)."""
+    return _read(request, lamba_settings.REFRESH_COOKIE)
+
+
+def _read(request: HttpRequest, name: str) -> str | None:
+    # COOKIES parsed already (or set by hand, as tests do), or a request that parses it some
+    # other way: read it. Otherwise find our cookie in the header without parsing them all.
+    cookies = getattr(request, "__dict__", _NONE).get("COOKIES")
+    if cookies is not None or not isinstance(request, _HEADER_REQUESTS):
+        value = (request.COOKIES if cookies is None else cookies).get(name)
+    else:
+        header = request.META.get("HTTP_COOKIE", "")
+        # A browser sends the same header until a cookie changes: remember what it held.
+        seen = _seen.get(header)
+        if seen is not None and seen[0] == name:
+            value = seen[1]
+        else:
+            value = _cookie_in_header(header, name)
+            if value is _UNUSUAL:
+                value = request.COOKIES.get(name)
+            elif name == lamba_settings.SESSION_COOKIE and len(header) <= _SEEN_HEADER_MAX:
+                if len(_seen) >= _SEEN_MAX:
+                    _seen.clear()
+                _seen[header] = (name, value)
+    if not value:
+        return None
+    if len(value) > lamba_settings.COOKIE_MAX_BYTES or not value.isascii():
+        logger.info("Ignoring an oversized or non-ASCII %s cookie", name)
+        return None
+    return value
+
+
+#: Requests whose ``COOKIES`` Django parses from the ``Cookie`` header on first use.
+_HEADER_REQUESTS = (WSGIRequest, ASGIRequest)
+_NONE: dict[str, Any] = {}
+_UNUSUAL: Any = object()
+#: The access cookie found in recent ``Cookie`` headers, by header (a pure function of it).
+_seen: dict[str, tuple[str, str | None]] = {}
+_SEEN_MAX = 256
+_SEEN_HEADER_MAX = 8192
+
+
+def _cookie_in_header(header: str, name: str) -> Any:
+    """Return what Django's ``request.COOKIES.get(name)`` would, without parsing every cookie.
+
+    Django's parsing costs several microseconds per request. This finds the cookie when the
+    header names it plainly (first, or after ``"; "``, with ``=`` right after) and not again
+    after it; on anything else (another cookie's name or value holding ours, a second cookie of
+    that name, spaces before the ``=``, a quoted value) it answers ``_UNUSUAL`` and the caller
+    parses the header as Django does. Django splits on every ``;`` and strips each part, and an
+    earlier occurrence would have been found first, so what is found plainly is the cookie.
+    """
+    at = header.find(name)
+    if at < 0:
+        return None  # no cookie can have that name: Django's names are substrings, stripped
+    end = at + len(name)
+    if (at and not header.endswith("; ", 0, at)) or not header.startswith("=", end):
+        return _UNUSUAL
+    stop = header.find(";", end)
+    if stop < 0:
+        value = header[end + 1 :]
+    elif header.find(name, stop) >= 0:
+        return _UNUSUAL  # perhaps a second cookie of that name: Django keeps the last one
+    else:
+        value = header[end + 1 : stop]
+    value = value.strip()
+    return _UNUSUAL if value.startswith('"') else value
 
 
 def _max_age(tokens: TokenSet) -> int | None:
@@ -99,6 +169,22 @@ def delete_token_cookies(response: HttpResponseBase) -> None:
 
 def mark_private(response: HttpResponseBase) -> None:
     """Keep a response that depends on the customer out of shared caches."""
+    # Django keeps headers in ``headers._store`` (lowercased name -> (name, value)). When
+    # neither header is there yet (the usual case), writing our two constant ASCII values
+    # straight in spares the KeyError ``has_header`` raises per missing header and the charset
+    # checks of ``__setitem__``: most of this function's cost on every signed-in response.
+    # Only when the store has Django's known shape; otherwise, and to merge with existing
+    # values, the public way.
+    stored = getattr(response.headers, "_store", None)
+    if (
+        type(stored) is dict
+        and type(stored.get("content-type")) is tuple
+        and "vary" not in stored
+        and "cache-control" not in stored
+    ):
+        stored["vary"] = ("Vary", "Cookie")
+        stored["cache-control"] = ("Cache-Control", "private, no-store")
+        return
     if response.has_header("Vary"):
         patch_vary_headers(response, ("Cookie",))
     else:

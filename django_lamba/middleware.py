@@ -18,16 +18,17 @@ replaced by that answer on the way out. The cookies are never cleared by an outa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
-from django.utils.functional import SimpleLazyObject
 
 from ._internal import correlation
 from ._internal.access import error_response
+from ._internal.lazy import LazyUser
 from ._internal.responses import answer_response, session_answer
-from .cookies import read_tokens
+from .cookies import read_access_token, read_refresh_token
 from .exceptions import LambaError
 from .state import LambaRequest, get_lamba
 from .user import LambaAnonymousUser, LambaUser
@@ -51,6 +52,10 @@ def _user_for(lamba: LambaRequest, fallback: Any) -> Any:
         # "nobody is signed in" (a login redirect, a public page for a customer).
         raise error.with_traceback(None)
     return user
+
+
+async def _auser(lamba: LambaRequest, fallback: Any) -> Any:
+    return await sync_to_async(_user_for, thread_sensitive=False)(lamba, fallback)
 
 
 def _outage_response(request: HttpRequest, error: LambaError) -> HttpResponseBase:
@@ -93,23 +98,21 @@ class LambaMiddleware:
         """Attach the state and the lazy user; return the correlation-id reset token."""
         # META, not request.headers: building HttpHeaders parses every header of the request.
         token = correlation.begin(request.META.get("HTTP_X_CORRELATION_ID"))
-        access, refresh = read_tokens(request)
-        lamba = LambaRequest(request, access, refresh)
+        access = read_access_token(request)
+        if access is None:
+            lamba = LambaRequest(request, None, read_refresh_token(request))
+        else:  # the refresh cookie is read only if a refresh is needed: rarely
+            lamba = LambaRequest(request, access, read_refresh=read_refresh_token)
         request.lamba = lamba  # type: ignore[attr-defined]
         fallback = getattr(request, "user", None)
         if not lamba.has_cookies:
             if fallback is None:
-                request.user = SimpleLazyObject(LambaAnonymousUser)  # type: ignore[assignment]
+                request.user = LazyUser(LambaAnonymousUser)  # type: ignore[assignment]
             return token
-
-        request.user = SimpleLazyObject(  # type: ignore[assignment]
-            lambda: _user_for(lamba, fallback)
-        )
-
-        async def auser() -> Any:
-            return await sync_to_async(_user_for, thread_sensitive=False)(lamba, fallback)
-
-        request.auser = auser
+        # Built on first use (most of a warm request's cost is in there): partials, not
+        # closures, so attaching them costs next to nothing.
+        request.user = LazyUser(partial(_user_for, lamba, fallback))  # type: ignore[assignment]
+        request.auser = partial(_auser, lamba, fallback)
         return token
 
     def process_exception(

@@ -15,6 +15,7 @@ the token cookies, so no view ever touches them directly::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest, HttpResponseBase
@@ -48,13 +49,23 @@ class LambaRequest:
         request: HttpRequest | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
+        *,
+        read_refresh: Callable[[HttpRequest], str | None] | None = None,
     ) -> None:
+        """``read_refresh(request)`` reads the refresh cookie when first needed (instead of
+        ``refresh_token``): a warm request never needs it."""
         self._request = request
+        self._read_refresh = read_refresh
         self._state = RequestState(
-            access_token=access_token,
-            refresh_token=refresh_token,
-            had_cookies=access_token is not None or refresh_token is not None,
+            access_token,
+            refresh_token,
+            access_token is not None or refresh_token is not None or read_refresh is not None,
+            read_refresh=None if read_refresh is None else self._refresh_cookie,
         )
+
+    def _refresh_cookie(self) -> str | None:
+        reader = self._read_refresh
+        return None if reader is None or self._request is None else reader(self._request)
 
     def __repr__(self) -> str:  # never the tokens
         return f"<LambaRequest cookies={self.has_cookies} rotated={self.rotated}>"

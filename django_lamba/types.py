@@ -2,6 +2,8 @@
 
 Each ``from_json`` ignores fields it does not know and tolerates missing optional ones, so a Lamba
 that adds or omits fields does not break anything. ``repr()`` of anything holding a token masks it.
+The context family (``LambaContext`` and its parts) is defined in ``_internal/contexts.py`` and
+the field readers in ``_internal/jsonfields.py``; import them all from here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,30 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
+from ._internal.contexts import (
+    LambaContext,
+    LambaProfile,
+    LambaProject,
+    LambaSessionInfo,
+    LambaWorkspace,
+)
+from ._internal.jsonfields import flag, obj, parse_datetime, text, text_list
 from .exceptions import LambaUnavailable
+
+__all__ = [
+    "ClientCredentialsToken",
+    "LambaAuthorization",
+    "LambaContext",
+    "LambaProfile",
+    "LambaProject",
+    "LambaSessionInfo",
+    "LambaWorkspace",
+    "Page",
+    "TokenSet",
+    "mask",
+    "matches",
+    "parse_datetime",
+]
 
 T = TypeVar("T")
 
@@ -44,42 +69,6 @@ def _is_key(value: object) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """Parse an ISO-8601 timestamp (``Z`` or offset) into an aware datetime, or ``None``."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
-
-
-def _str(data: dict[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else default
-
-
-def _bool(data: dict[str, Any], key: str, default: bool = False) -> bool:
-    value = data.get(key)
-    return value if isinstance(value, bool) else default
-
-
-def _str_list(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(item for item in value if isinstance(item, str))
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 #: The longest ``expires_in`` taken at its word (a year); more is read as this.
 _MAX_EXPIRES_IN = 365 * 86400.0
 
@@ -98,7 +87,7 @@ class TokenSet:
     @classmethod
     def from_json(cls, data: Any, *, now: datetime | None = None) -> TokenSet:
         """Build from a token-shape body; a body without ``access_token`` is unusable."""
-        body = _obj(data)
+        body = obj(data)
         access = body.get("access_token")
         if not isinstance(access, str) or not access:
             raise LambaUnavailable("Lamba answered a token response without an access_token.")
@@ -110,11 +99,11 @@ class TokenSet:
             access_expires = (now or datetime.now(timezone.utc)) + lifetime
         return cls(
             access_token=access,
-            refresh_token=_str(body, "refresh_token"),
+            refresh_token=text(body, "refresh_token"),
             refresh_token_expires_at=parse_datetime(body.get("refresh_token_expires_at")),
             access_token_expires_at=access_expires,
-            token_type=_str(body, "token_type", "Bearer"),
-            id_token=_str(body, "id_token"),
+            token_type=text(body, "token_type", "Bearer"),
+            id_token=text(body, "id_token"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,125 +132,6 @@ class TokenSet:
 
 
 @dataclass(frozen=True)
-class LambaProfile:
-    """The signed-in Lamba user, as ``/v1/me/context`` describes them."""
-
-    id: str
-    email: str = ""
-    username: str = ""
-    display_name: str = ""
-    email_verified: bool = False
-    phone_verified: bool = False
-    avatar_url: str = ""
-
-    @classmethod
-    def from_json(cls, data: Any) -> LambaProfile:
-        body = _obj(data)
-        return cls(
-            id=_str(body, "id"),
-            email=_str(body, "email"),
-            username=_str(body, "username"),
-            display_name=_str(body, "displayName"),
-            email_verified=_bool(body, "emailVerified"),
-            phone_verified=_bool(body, "phoneVerified"),
-            avatar_url=_str(body, "avatarUrl"),
-        )
-
-
-@dataclass(frozen=True)
-class LambaWorkspace:
-    """The Workspace the session is scoped to."""
-
-    id: str
-    name: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_json(cls, data: Any) -> LambaWorkspace | None:
-        body = _obj(data)
-        if not body:
-            return None
-        return cls(id=_str(body, "id"), name=_str(body, "name"), raw=body)
-
-
-@dataclass(frozen=True)
-class LambaProject:
-    """The Project (and environment) the session is scoped to."""
-
-    id: str
-    name: str = ""
-    environment: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_json(cls, data: Any) -> LambaProject | None:
-        body = _obj(data)
-        if not body:
-            return None
-        return cls(
-            id=_str(body, "id"),
-            name=_str(body, "name"),
-            environment=_str(body, "environment"),
-            raw=body,
-        )
-
-
-@dataclass(frozen=True)
-class LambaSessionInfo:
-    """The Lamba session behind the cookies."""
-
-    id: str = ""
-    last_seen_at: datetime | None = None
-    mfa_satisfied: bool = False
-    amr: tuple[str, ...] = ()
-
-    @classmethod
-    def from_json(cls, data: Any) -> LambaSessionInfo:
-        body = _obj(data)
-        return cls(
-            id=_str(body, "id"),
-            last_seen_at=parse_datetime(body.get("lastSeenAt")),
-            mfa_satisfied=_bool(body, "mfaSatisfied"),
-            amr=_str_list(body.get("amr")),
-        )
-
-
-@dataclass(frozen=True)
-class LambaContext:
-    """``GET /v1/me/context``: who is signed in, and where."""
-
-    user: LambaProfile
-    active_workspace: LambaWorkspace | None = None
-    active_project: LambaProject | None = None
-    membership: dict[str, Any] | None = None
-    role_keys: tuple[str, ...] = ()
-    session: LambaSessionInfo = field(default_factory=LambaSessionInfo)
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_json(cls, data: Any) -> LambaContext:
-        """Build from the context body; one without a user id is unusable."""
-        body = _obj(data)
-        user = LambaProfile.from_json(body.get("user"))
-        if not user.id:
-            raise LambaUnavailable("Lamba answered /v1/me/context without a user id.")
-        membership = body.get("membership")
-        return cls(
-            user=user,
-            active_workspace=LambaWorkspace.from_json(body.get("activeWorkspace")),
-            active_project=LambaProject.from_json(body.get("activeProject")),
-            membership=membership if isinstance(membership, dict) else None,
-            role_keys=_str_list(body.get("roleKeys")),
-            session=LambaSessionInfo.from_json(body.get("session")),
-            raw=body,
-        )
-
-    @property
-    def environment(self) -> str:
-        return self.active_project.environment if self.active_project else ""
-
-
-@dataclass(frozen=True)
 class LambaAuthorization:
     """``GET /v1/me/authorization``: the single source of truth for permissions."""
 
@@ -273,16 +143,15 @@ class LambaAuthorization:
 
     @classmethod
     def from_json(cls, data: Any) -> LambaAuthorization:
-        body = _obj(data)
+        body = obj(data)
         sources = {
-            str(key): _str_list(value)
-            for key, value in _obj(body.get("permissionSources")).items()
+            str(key): text_list(value) for key, value in obj(body.get("permissionSources")).items()
         }
         return cls(
-            role_keys=frozenset(_str_list(body.get("roleKeys"))),
-            effective_permissions=frozenset(_str_list(body.get("effectivePermissions"))),
+            role_keys=frozenset(text_list(body.get("roleKeys"))),
+            effective_permissions=frozenset(text_list(body.get("effectivePermissions"))),
             permission_sources=sources,
-            is_project_admin=_bool(body, "isProjectAdmin"),
+            is_project_admin=flag(body, "isProjectAdmin"),
             raw=body,
         )
 

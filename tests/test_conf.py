@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -309,8 +310,16 @@ def _count_resolutions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         resolved.append(name)
         return original(name, default)
 
-    monkeypatch.setattr(conf, "_raw", counting)
+    _patch_raw(monkeypatch, counting)
     return resolved
+
+
+def _patch_raw(monkeypatch: pytest.MonkeyPatch, replacement: Any) -> None:
+    """Put ``replacement`` where every group of ``LambaSettings`` properties looks ``_raw`` up."""
+    for group in conf.LambaSettings.__mro__:
+        module = sys.modules[group.__module__]
+        if hasattr(module, "_raw"):
+            monkeypatch.setattr(module, "_raw", replacement)
 
 
 def test_a_setting_is_resolved_once_and_then_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -416,7 +425,7 @@ def test_a_value_resolved_across_a_reload_is_not_kept(monkeypatch: pytest.Monkey
             lamba_settings.reload()  # the settings change while this read is under way
         return value
 
-    monkeypatch.setattr(conf, "_raw", slow)
+    _patch_raw(monkeypatch, slow)
     assert lamba_settings.SESSION_COOKIE == "lamba_access_token"
     resolved = _count_resolutions(monkeypatch)
     assert lamba_settings.SESSION_COOKIE == "lamba_access_token"

@@ -48,7 +48,10 @@ FACTS = re.compile(r"\*\*Type\*\* `([^`]+)`.*?\*\*Default\*\* (.+?) · \*\*Env\*
 def _settings_in_code() -> dict[str, tuple[str, str]]:
     """Map each ``LAMBA_*`` name to (property name, return annotation) in ``LambaSettings``."""
     found: dict[str, tuple[str, str]] = {}
-    for prop, member in vars(conf.LambaSettings).items():
+    members = {}
+    for group in reversed(conf.LambaSettings.__mro__):  # the class and its grouped bases
+        members.update(vars(group))
+    for prop, member in members.items():
         if not isinstance(member, property) or member.fget is None:
             continue
         names = re.findall(r'"(LAMBA_[A-Z0-9_]+)"', inspect.getsource(member.fget))

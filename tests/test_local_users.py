@@ -12,6 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from django_lamba._internal.session import resolve_access_token
+from django_lamba.conf import lamba_settings
 from django_lamba.localusers import deactivate_local_user, get_local_user, sync_local_user
 from django_lamba.models import LambaIdentity
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
@@ -284,3 +286,16 @@ def test_drf_cookie_and_bearer_authentication_give_the_local_row(
     by_bearer = Client().get("/api/members/", headers=bearer)
     assert by_bearer.status_code == 200
     assert get_user_model().objects.get().email == lamba_user.email
+
+
+def test_each_warm_request_gets_its_own_row_state(
+    local_users: None, lamba: LambaEmulator, lamba_user: EmulatedUser
+) -> None:
+    client = session_client(lamba, lamba_user)
+    who(client)
+    access = client.cookies[lamba_settings.SESSION_COOKIE].value
+    first, second = resolve_access_token(access), resolve_access_token(access)
+    assert first.pk == second.pk
+    assert first is not second and first._state is not second._state
+    first._state.fields_cache["loaded_by_one_view"] = object()
+    assert "loaded_by_one_view" not in second._state.fields_cache

@@ -21,24 +21,28 @@ name another scope is refused before any network call, and every context (cached
 JWTs and opaque tokens alike) is checked before it becomes a user. A refused session keeps its
 cookies (its tokens may still be switched into an allowed Project, explicitly) and is never
 healed by a switch-context of our own.
+
+A cookie resolved moments ago in this process is answered from ``warm``. The request's state is
+a ``requeststate.RequestState``; refusals are raised by ``refusals``; signing out and serving a
+stale context during an outage are in ``fallbacks``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
-from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
 
-from ..conf import lamba_settings
 from ..exceptions import LambaError, LambaUnauthorized
 from ..types import LambaAuthorization, LambaContext, TokenSet
 from ..user import LambaAnonymousUser, LambaUser
-from . import binding, clock, store
+from . import binding, clock, store, warm
 from .accesstokens import MAX_TOKEN_LENGTH, Verdict
+from .fallbacks import signed_out, stale_user
 from .lookups import fetch_authorization, fetch_context
 from .refresh import refresh_once
+from .refusals import Refused, check_claims, check_context
+from .requeststate import RequestState as RequestState
 from .users import build_user
 from .verified import expiry_of
 from .verified import verify as _verify
@@ -47,31 +51,6 @@ logger = logging.getLogger("django_lamba.session")
 
 #: RFC 6750 ``b64token``: anything else in a token cookie is garbage, never sent upstream.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-
-
-@dataclass
-class RequestState:
-    """What the middleware knows about this request's Lamba cookies and what to write back."""
-
-    access_token: str | None = None
-    refresh_token: str | None = None
-    had_cookies: bool = False
-    resolved: bool = False
-    #: Tokens to write as cookies on the response (after a refresh).
-    new_tokens: TokenSet | None = None
-    #: Expire both cookies on the response (definitive rejection or logout).
-    clear_cookies: bool = False
-    #: A view already wrote (or cleared) the cookies: the middleware must not touch them.
-    cookies_written: bool = False
-    refreshed: bool = False
-    user: LambaUser | LambaAnonymousUser | None = None
-    #: Why Lamba could not say who holds the cookies (then ``request.user`` raises it).
-    outage: LambaError | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def current_access_token(self) -> str | None:
-        return self.new_tokens.access_token if self.new_tokens else self.access_token
 
 
 def _usable(token: str | None) -> str | None:
@@ -98,47 +77,29 @@ def resolve_access_token(access_token: str) -> LambaUser | LambaAnonymousUser:
     return resolve_user(RequestState(access_token=access_token, had_cookies=True))
 
 
-class _Refused(Exception):
-    """The session is live but not in a Project this site serves."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _check_claims(access_hash: str, claims: dict[str, Any]) -> None:
-    reason = binding.refuse_claims(claims)
-    if reason is not None:
-        binding.log_refusal(access_hash, reason, binding.scope_of_claims(claims))
-        raise _Refused(reason)
-
-
-def _check_context(access: str, context: LambaContext) -> None:
-    reason = binding.refuse_context(context)
-    if reason is not None:
-        binding.log_refusal(store.token_hash(access), reason, binding.scope_of_context(context))
-        raise _Refused(reason)
-
-
 def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     if not state.access_token and not state.refresh_token:
         return LambaAnonymousUser()
+    if state.access_token:
+        found = warm.user(state.access_token, partial(_authorization, state))
+        if found is not None:
+            return found
     state.access_token = _usable(state.access_token)
     state.refresh_token = _usable(state.refresh_token)
     try:
         return _resolve_or_raise(state)
-    except _Refused as refused:
+    except Refused as refused:
         # Not signed in here, but not signed out either: the cookies (and any rotation this
         # request made) stay, so an explicit switch into an allowed Project can still use them.
         return LambaAnonymousUser(lamba_refusal=refused.reason)
     except LambaUnauthorized as exc:
         logger.info("Lamba session ended (%s); signing the customer out", exc.error_code or "401")
-        return _signed_out(state)
+        return signed_out(state)
     except LambaError as exc:
         # An outage is not a logout: keep the cookies, say why nobody is signed in.
         try:
-            stale = _stale_user(state)
-        except _Refused as refused:
+            stale = stale_user(state, partial(_authorization, state))
+        except Refused as refused:
             return LambaAnonymousUser(lamba_refusal=refused.reason)
         if stale is not None:
             return stale
@@ -146,28 +107,26 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
         return LambaAnonymousUser(lamba_error=exc)
 
 
-def _signed_out(state: RequestState) -> LambaAnonymousUser:
-    state.clear_cookies = True
-    state.new_tokens = None
-    if state.access_token:
-        access_hash = store.token_hash(state.access_token)
-        verdict, claims = _verify(state.access_token, access_hash)
-        if verdict in (Verdict.VALID, Verdict.EXPIRED):
-            # A genuine token of an ended session: a replayed copy is anonymous at once, even
-            # while Lamba is down, instead of asking Lamba (or the stale context) again.
-            store.end_access_token(access_hash, float(claims["exp"]))
-            store.forget_stale_context(str(claims.get("sid") or ""))
-    return LambaAnonymousUser()
+def _user(
+    state: RequestState,
+    access: str,
+    context: LambaContext,
+    verified: tuple[str, float] | None = None,
+) -> LambaUser:
+    """The signed-in user for ``context``, once the context passes the tenant binding.
 
-
-def _user(state: RequestState, access: str, context: LambaContext) -> LambaUser:
-    """The signed-in user for ``context``, once the context passes the tenant binding."""
-    _check_context(access, context)
-    return build_user(
+    ``verified`` is ``(hash, exp)`` of the request's own cookie when it verified locally: the
+    user is then kept for the next requests with that cookie (``warm``).
+    """
+    check_context(access, context)
+    user = build_user(
         context,
-        authorization_loader=lambda: _authorization(state),
+        authorization_loader=partial(_authorization, state),
         tokens=TokenSet(access_token=access),
     )
+    if verified is not None and not state.refreshed:
+        warm.remember(access, *verified, user)
+    return user
 
 
 def _resolve_or_raise(state: RequestState) -> LambaUser:
@@ -179,13 +138,14 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
         if verdict in (Verdict.VALID, Verdict.EXPIRED):
             # Signed by Lamba, so its scope claims are genuine: a foreign scope stays foreign
             # after a refresh too, and costs no call to Lamba.
-            _check_claims(access_hash, claims)
+            check_claims(access_hash, claims)
         if verdict in (Verdict.VALID, Verdict.UNKNOWN):
             context, ended = store.lookup_context(access_hash)
             if ended:
                 raise LambaUnauthorized(error_code="session_logged_out")
             if context is not None:
-                return _user(state, access, context)
+                kept = (access_hash, float(claims["exp"])) if verdict is Verdict.VALID else None
+                return _user(state, access, context, kept)
         if verdict is Verdict.VALID:
             expires_at = float(claims["exp"])
             if expires_at <= clock.now() and state.refresh_token:
@@ -195,7 +155,8 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
     if access:
         context = fetch_context(access, expires_at)
         if context is not None:
-            return _user(state, access, context)
+            kept = (store.token_hash(access), expires_at) if expires_at is not None else None
+            return _user(state, access, context, kept)
     # No usable access token, or the API host said 401: refresh once and try once more. A
     # refresh that comes back unscoped (a revoked Project scope) is refused below, never
     # switched back into the Project by us.
@@ -203,7 +164,7 @@ def _resolve_or_raise(state: RequestState) -> LambaUser:
     access_hash = store.token_hash(access)
     verdict, claims = _verify(access, access_hash)
     if verdict is Verdict.VALID:
-        _check_claims(access_hash, claims)
+        check_claims(access_hash, claims)
     context, ended = store.lookup_context(access_hash)
     if ended:
         raise LambaUnauthorized(error_code="session_logged_out")
@@ -242,34 +203,10 @@ def _authorization(state: RequestState) -> LambaAuthorization:
     try:
         access = _refresh(state)
     except LambaUnauthorized:
-        _signed_out(state)
+        signed_out(state)
         raise
     verdict, claims = _verify(access, store.token_hash(access))
     if verdict is Verdict.VALID and binding.refuse_claims(claims) is not None:
         # The refreshed session lost (or changed) its scope mid-request: grant nothing.
         return LambaAuthorization()
     return fetch_authorization(access)
-
-
-def _stale_user(state: RequestState) -> LambaUser | None:
-    if lamba_settings.STALE_CONTEXT_TTL <= 0:
-        return None
-    for access in dict.fromkeys((state.current_access_token, state.access_token)):
-        if not access:
-            continue
-        access_hash = store.token_hash(access)
-        verdict, claims = _verify(access, access_hash)
-        if verdict not in (Verdict.VALID, Verdict.EXPIRED) or store.lookup_context(access_hash)[1]:
-            continue
-        context = store.get_stale_context(str(claims.get("sid") or ""))
-        if context is not None:
-            _check_claims(access_hash, claims)
-            _check_context(access, context)
-            logger.warning("Lamba is unavailable; serving the last known context of a session")
-            return build_user(
-                context,
-                authorization_loader=lambda: _authorization(state),
-                stale=True,
-                tokens=TokenSet(access_token=access),
-            )
-    return None

@@ -67,6 +67,11 @@ def _remember(access_hash: str, raw: dict[str, Any], context: LambaContext) -> N
             _local.popitem(last=False)
 
 
+#: This process's current record of a recent context, by access-token hash, or None (``warm``
+#: holds a record by identity). The dict's own ``get``: it is read on every warm request.
+local_record = _local.get
+
+
 def _forget_local(access_hash: str) -> None:
     with _local_lock:
         _local.pop(access_hash, None)
@@ -117,15 +122,24 @@ _vouched = _Memory(1024)
 ENDED_MAX_TTL = 86400.0
 
 
+def heed_revocations(now: float) -> None:
+    """Drop every local context if a webhook ended sessions somewhere since the last look.
+
+    Every path that serves from this process's memory calls it first (the context lookup, the
+    authorization lookup, the warm memo), so the shared cache, where the session is already
+    marked ended, is read again. Between looks it costs one comparison (``revocations``).
+    """
+    if revocations.changed(now):
+        with _local_lock:
+            _local.clear()
+
+
 def lookup_context(access_hash: str) -> tuple[LambaContext | None, bool]:
     """Return ``(cached context or None, whether this access token was signed out)``."""
     if access_hash in _ended:
         return None, True
     now = clock.monotonic()
-    if revocations.changed(now):
-        # A webhook ended sessions somewhere: read the shared cache again for everything.
-        with _local_lock:
-            _local.clear()
+    heed_revocations(now)
     local = _local.get(access_hash)
     if local is not None and local[0] > now:
         observe.note_cache("context", hit=True)
@@ -219,9 +233,7 @@ def _authz_key(access_hash: str) -> str:
 
 
 def get_authorization(access_hash: str) -> LambaAuthorization | None:
-    if revocations.changed(clock.monotonic()):
-        with _local_lock:
-            _local.clear()
+    heed_revocations(clock.monotonic())
     raw = cache().get(_authz_key(access_hash))
     observe.note_cache("authorization", hit=isinstance(raw, dict))
     return LambaAuthorization.from_json(raw) if isinstance(raw, dict) else None

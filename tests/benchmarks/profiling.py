@@ -26,18 +26,19 @@ from .harness import call, loop
 STEPS: list[tuple[str, str]] = [
     ("django_lamba.middleware", "LambaMiddleware.__call__"),
     ("django_lamba.middleware", "LambaMiddleware.process_request"),
-    ("django_lamba._internal.correlation", "from_incoming"),
-    ("django_lamba.middleware", "read_tokens"),
-    ("django_lamba.middleware", "resolve_user"),
+    ("django_lamba._internal.correlation", "begin"),
+    ("django_lamba.middleware", "read_access_token"),
+    ("django_lamba.cookies", "_cookie_in_header"),
+    ("django_lamba.middleware", "_user_for"),
+    ("django_lamba._internal.session", "warm.user"),
+    # Reached only when the warm memo misses (about once per LAMBA_LOCAL_CONTEXT_TTL).
     ("django_lamba._internal.session", "_usable"),
     ("django_lamba._internal.store", "token_hash"),
-    ("django_lamba._internal.verified", "verify"),
+    ("django_lamba._internal.session", "_verify"),
     ("django_lamba._internal.store", "lookup_context"),
-    ("django_lamba._internal.store", "get_context"),
     ("django_lamba._internal.store", "cache"),
-    ("django_lamba.types", "LambaContext.from_json"),
     ("django_lamba.middleware", "LambaMiddleware.process_response"),
-    ("django_lamba.middleware", "mark_private"),
+    ("django_lamba.state", "mark_private"),
 ]
 
 

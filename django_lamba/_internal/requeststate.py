@@ -1,0 +1,62 @@
+"""``RequestState``: what a request's Lamba cookies are, and what to write back for them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..exceptions import LambaError
+from ..types import TokenSet
+from ..user import LambaAnonymousUser, LambaUser
+
+
+class RequestState:
+    """What the middleware knows about this request's Lamba cookies and what to write back.
+
+    Built on every request with a cookie, so only what differs from the class defaults below is
+    set on the instance.
+    """
+
+    resolved: bool = False
+    #: Tokens to write as cookies on the response (after a refresh).
+    new_tokens: TokenSet | None = None
+    #: Expire both cookies on the response (definitive rejection or logout).
+    clear_cookies: bool = False
+    #: A view already wrote (or cleared) the cookies: the middleware must not touch them.
+    cookies_written: bool = False
+    refreshed: bool = False
+    user: LambaUser | LambaAnonymousUser | None = None
+    #: Why Lamba could not say who holds the cookies (then ``request.user`` raises it).
+    outage: LambaError | None = None
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        had_cookies: bool = False,
+        *,
+        read_refresh: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.access_token = access_token
+        self._refresh_token = refresh_token
+        #: Reads the refresh cookie on first use: a warm request never needs it.
+        self._read_refresh = read_refresh
+        self.had_cookies = had_cookies
+        self.lock = threading.Lock()
+
+    @property
+    def refresh_token(self) -> str | None:
+        if self._read_refresh is not None:
+            self._refresh_token, self._read_refresh = self._read_refresh(), None
+        return self._refresh_token
+
+    @refresh_token.setter
+    def refresh_token(self, value: str | None) -> None:
+        self._refresh_token, self._read_refresh = value, None
+
+    def __repr__(self) -> str:  # never the tokens
+        return f"<RequestState cookies={self.had_cookies} resolved={self.resolved}>"
+
+    @property
+    def current_access_token(self) -> str | None:
+        return self.new_tokens.access_token if self.new_tokens else self.access_token
