@@ -26,6 +26,7 @@ from typing import Any
 from ..conf import lamba_settings
 from ..types import LambaAuthorization, LambaContext
 from . import clock, observe, revocations, sessionindex
+from .deadlines import Deadlines
 from .holds import held as held
 from .holds import hold as hold
 from .safecache import SafeCache as SafeCache
@@ -86,38 +87,12 @@ def clear_local_contexts() -> None:
     revocations.clear()
 
 
-class _Memory:
-    """Token hashes this process remembers until a deadline (wall clock), oldest dropped first."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._until: OrderedDict[str, float] = OrderedDict()
-
-    def add(self, access_hash: str, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        with self._lock:
-            self._until[access_hash] = clock.now() + seconds
-            self._until.move_to_end(access_hash)
-            while len(self._until) > self._size:
-                self._until.popitem(last=False)
-
-    def __contains__(self, access_hash: object) -> bool:
-        until = self._until.get(access_hash) if isinstance(access_hash, str) else None
-        return until is not None and until > clock.now()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._until.clear()
-
-
 #: Access tokens signed out here, so a replayed cookie is anonymous even with the cache down.
-_ended = _Memory(16384)
+_ended = Deadlines(16384)
 #: Access tokens the API host answered 401 for: not asked about again for a while.
-_rejected = _Memory(4096)
+_rejected = Deadlines(4096)
 #: Access tokens Lamba issued to this server although they fail local verification.
-_vouched = _Memory(1024)
+_vouched = Deadlines(1024)
 #: The longest a signed-out token whose expiry is unknown (opaque) is remembered.
 ENDED_MAX_TTL = 86400.0
 
