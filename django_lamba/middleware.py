@@ -28,6 +28,7 @@ from ._internal import correlation
 from ._internal.access import error_response
 from ._internal.lazy import LazyUser
 from ._internal.responses import answer_response, session_answer
+from .conf import lamba_settings
 from .cookies import read_access_token, read_refresh_token
 from .exceptions import LambaError
 from .state import LambaRequest, get_lamba
@@ -55,7 +56,11 @@ def _user_for(lamba: LambaRequest, fallback: Any) -> Any:
 
 
 async def _auser(lamba: LambaRequest, fallback: Any) -> Any:
-    return await sync_to_async(_user_for, thread_sensitive=False)(lamba, fallback)
+    # A local user row (LAMBA_LOCAL_USERS) is read through the ORM: in Django's thread for sync
+    # work, as Django's own auser() does, whose database connection Django closes at the end of
+    # the request. Without rows, any thread: a call to Lamba then queues behind no other work.
+    thread_sensitive = lamba_settings.LOCAL_USERS
+    return await sync_to_async(_user_for, thread_sensitive=thread_sensitive)(lamba, fallback)
 
 
 def _outage_response(request: HttpRequest, error: LambaError) -> HttpResponseBase:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import urllib.request
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
 
 from django_lamba._internal.session import resolve_access_token
@@ -299,3 +301,26 @@ def test_each_warm_request_gets_its_own_row_state(
     assert first is not second and first._state is not second._state
     first._state.fields_cache["loaded_by_one_view"] = object()
     assert "loaded_by_one_view" not in second._state.fields_cache
+
+
+def note_thread(user: Any, lamba_user: Any, *, created: bool) -> None:
+    """A mapper that notes where the row was read (``LAMBA_USER_MAPPER``)."""
+    user.resolved_in_thread = threading.get_ident()
+
+
+def test_an_async_view_reads_the_row_in_djangos_thread_for_sync_work(
+    local_users: None, lamba: LambaEmulator, lamba_user: EmulatedUser, settings: Any
+) -> None:
+    settings.LAMBA_USER_MAPPER = f"{__name__}.note_thread"
+    tokens = lamba.issue_session(
+        lamba_user.email,
+        workspace_id=lamba.workspace_id,
+        project_id=lamba.project_id,
+        environment=lamba.environment,
+    )
+    client = AsyncClient()
+    client.cookies[lamba_settings.SESSION_COOKIE] = tokens["access_token"]
+    found = asyncio.run(client.get("/local/threads/")).json()
+    # The row was created (and the mapper ran) where Django runs sync work for this request,
+    # on the connection Django closes when the request ends.
+    assert found["resolved_in"] == found["sync_thread"]

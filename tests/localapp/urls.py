@@ -8,4 +8,5 @@ urlpatterns = [
     path("notes/add/", views.add_note, name="add_note"),
     path("notes/", views.my_notes, name="my_notes"),
     path("who/", views.who, name="who"),
+    path("threads/", views.which_threads),
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
@@ -53,3 +55,11 @@ def who(request: HttpRequest) -> JsonResponse:
             "is_staff": bool(getattr(user, "is_staff", False)),
         }
     )
+
+
+async def which_threads(request: HttpRequest) -> HttpResponse:
+    """Answer the thread that resolved ``request.user`` and Django's thread for sync work."""
+    user = await request.auser()
+    sync_thread = await sync_to_async(threading.get_ident)()
+    resolved_in = getattr(user, "resolved_in_thread", None)
+    return JsonResponse({"resolved_in": resolved_in, "sync_thread": sync_thread})
