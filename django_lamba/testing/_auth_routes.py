@@ -8,7 +8,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ._errors import Problem, authorization_denied, validation_failed
 from ._http import Handler, RequestContext, Response, json_response, plan_limit_response
-from ._models import ENVIRONMENTS, MagicLink, OutboxMessage, PhoneCode, Session
+from ._models import ENVIRONMENTS
+from ._session_records import MagicLink, OutboxMessage, PhoneCode, Session
 from ._sessions import (
     bearer_token,
     create_session,

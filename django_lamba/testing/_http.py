@@ -20,8 +20,10 @@ from ._errors import (
     problem_type,
     validation_failed,
 )
-from ._models import Fault, Headers, HostKind, PlanLimit, RecordedRequest, Session
+from ._models import PlanLimit
+from ._request_records import Fault, Headers, HostKind, RecordedRequest
 from ._routing import match_route
+from ._session_records import Session
 from ._sessions import authenticate
 from ._state import EmulatorState
 from ._tokens import trace_id

@@ -7,10 +7,11 @@ import secrets
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ._http import Handler, RequestContext, Response
-from ._models import AuthCode, OidcClient
+from ._models import OidcClient
 from ._oidc_discovery import discovery, jwks, userinfo
 from ._oidc_token import token
 from ._pages import AUTHORIZE_PARAMS, error_page, sign_in_page
+from ._session_records import AuthCode
 from ._tokens import random_token
 
 

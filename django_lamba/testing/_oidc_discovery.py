@@ -8,7 +8,7 @@ from typing import Any
 
 from ._errors import OAuthError, Problem
 from ._http import RequestContext, Response, json_response
-from ._models import AuthCode
+from ._session_records import AuthCode
 from ._sessions import bearer_token
 from ._tokens import ID_TOKEN_TYP, encode_jwt
 

@@ -13,24 +13,16 @@ from ._admin_state import AdminState
 from ._errors import rate_limit_exceeded
 from ._models import (
     ENVIRONMENTS,
-    AuthCode,
-    CallCounter,
     EmulatedUser,
-    Fault,
-    HostKind,
-    MagicLink,
     ManagementClient,
     Membership,
     OidcClient,
-    OpaqueGrant,
-    OutboxMessage,
-    PhoneCode,
     PlanLimit,
     Project,
-    RecordedRequest,
-    Session,
     Workspace,
 )
+from ._request_records import CallCounter, Fault, HostKind, RecordedRequest
+from ._session_records import AuthCode, MagicLink, OpaqueGrant, OutboxMessage, PhoneCode, Session
 from ._tokens import SigningKey, first_signing_key, random_id
 
 TokenFormat = Literal["jwt", "opaque"]

@@ -20,11 +20,12 @@ from ._admin_controls import EmulatorAdminControls
 from ._http import Dispatcher, RouteTable
 from ._inspection import EmulatorInspection
 from ._models import EmulatedUser as EmulatedUser  # re-exported: the controls return these
-from ._models import HostKind, OutboxMessage
 from ._models import ManagementClient as ManagementClient
 from ._models import OidcClient as OidcClient
+from ._request_records import HostKind
 from ._server import EmulatorHTTPServer
 from ._session_controls import EmulatorSessionControls
+from ._session_records import OutboxMessage
 from ._state import (
     DEFAULT_MANAGEMENT_CLIENT_ID,
     DEFAULT_MANAGEMENT_CLIENT_SECRET,
