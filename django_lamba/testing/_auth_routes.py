@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._directory import EMAIL, USERNAME
 from ._errors import Problem, authorization_denied, validation_failed
 from ._fields import REQUIRED, same, text_field
 from ._http import Handler, RequestContext, Response, json_response, plan_limit_response
@@ -23,7 +24,7 @@ from ._sessions import (
     token_shape,
     unauthorized,
 )
-from ._state import DEFAULT_PROJECT_ID, EMAIL, USERNAME
+from ._state import DEFAULT_PROJECT_ID
 
 MIN_PASSWORD_LENGTH = 8
 

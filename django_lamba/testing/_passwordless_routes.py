@@ -6,12 +6,12 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ._directory import E164, EMAIL
 from ._errors import Problem, validation_failed
 from ._fields import same, text_field
 from ._http import RequestContext, Response, json_response
 from ._session_records import MagicLink, OutboxMessage, PhoneCode
 from ._sessions import login
-from ._state import E164, EMAIL
 from ._tokens import random_token
 
 MAX_PHONE_ATTEMPTS = 5
