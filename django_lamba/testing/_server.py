@@ -10,7 +10,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ._http import Dispatcher, Drip, Response, logger
+from ._dispatch import Dispatcher, logger
+from ._http import Drip, Response
 from ._request_records import Headers, HostKind
 from ._tokens import trace_id
 

@@ -17,7 +17,8 @@ from . import (
     _selfservice_routes,
 )
 from ._admin_controls import EmulatorAdminControls
-from ._http import Dispatcher, RouteTable
+from ._dispatch import Dispatcher
+from ._http import RouteTable
 from ._inspection import EmulatorInspection
 from ._models import EmulatedUser as EmulatedUser  # re-exported: the controls return these
 from ._models import ManagementClient as ManagementClient
