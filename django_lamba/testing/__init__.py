@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._models import EmulatedUser, Fault, OutboxMessage, RecordedRequest
+from ._models import EmulatedUser
+from ._request_records import Fault, RecordedRequest
+from ._session_records import OutboxMessage
 from ._webhook_controls import WebhookDelivery, WebhookEndpoint
 from .clients import client_with_tokens
 from .clock import FrozenClock, frozen

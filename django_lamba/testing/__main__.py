@@ -12,7 +12,7 @@ import shlex
 import threading
 from collections.abc import Sequence
 
-from ._models import OutboxMessage
+from ._session_records import OutboxMessage
 from .demo import seed_demo_users
 from .emulator import LambaEmulator
 

@@ -10,7 +10,7 @@ from ._admin_state import BUILT_IN_PERMISSIONS, BUILT_IN_ROLES
 from ._api_routes import page
 from ._errors import Problem
 from ._http import Handler, RequestContext, Response, json_response
-from ._models import Session
+from ._session_records import Session
 from ._state import EmulatorState
 from ._tokens import iso
 

@@ -19,11 +19,13 @@ from ._admin_state import (
     invitation_status,
 )
 from ._api_routes import page
+from ._directory import EMAIL
 from ._errors import AUTHORIZATION_DENIED, Problem, authorization_denied, validation_failed
 from ._http import Handler, RequestContext, Response, json_response, plan_limit_response
-from ._models import Membership, PlanLimit, Session
+from ._models import Membership, PlanLimit
+from ._session_records import Session
 from ._sessions import revoke_scope
-from ._state import EMAIL, EmulatorState
+from ._state import EmulatorState
 from ._tokens import iso, random_id
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from ._errors import Problem, authorization_denied, validation_failed
 from ._http import Handler, RequestContext, Response, json_response
-from ._models import EmulatedUser, Membership, Session
+from ._models import EmulatedUser, Membership
+from ._session_records import Session
 from ._tokens import iso
 
 DEFAULT_LIMIT = 20

@@ -5,7 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, Literal
 
-from ._models import CallCounter, Fault, OutboxMessage, RecordedRequest
+from ._request_records import CallCounter, Fault, RecordedRequest
+from ._session_records import OutboxMessage
 from ._state import EmulatorState
 
 #: The page ``inject_html_error`` serves, like a load balancer whose backend is gone.

@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._api_routes import customer, page
+from ._directory import USERNAME
 from ._errors import Problem, validation_failed
 from ._http import Handler, RequestContext, Response, json_response
 from ._models import EmulatedUser
-from ._state import USERNAME
 from ._tokens import iso
 
 PROFILE_FIELDS = ("username", "displayName", "bio", "headline", "isPublicProfileEnabled", "links")

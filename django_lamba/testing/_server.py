@@ -10,8 +10,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ._http import Dispatcher, Drip, Response, logger
-from ._models import Headers, HostKind
+from ._dispatch import Dispatcher, logger
+from ._http import Drip, Response
+from ._request_records import Headers, HostKind
 from ._tokens import trace_id
 
 MAX_BODY_BYTES = 1024 * 1024

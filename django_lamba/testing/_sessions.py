@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import Problem
-from ._models import EmulatedUser, OpaqueGrant, Session, SessionKind
+from ._models import EmulatedUser
+from ._session_records import OpaqueGrant, Session, SessionKind
 from ._state import EmulatorState
 from ._tokens import (
     ACCESS_TOKEN_TYP,

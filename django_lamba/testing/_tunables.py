@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._models import OutboxMessage, PlanLimit
+from ._models import PlanLimit
+from ._session_records import OutboxMessage
 from ._state import DEFAULT_PROJECT_ID, EmulatorState, TokenFormat
 
 
