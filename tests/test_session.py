@@ -1,4 +1,4 @@
-"""Sessions under load (issue 3, items 1, 2 and 5): what a request costs upstream, what is cached.
+"""Sessions under load: what a request costs upstream, what is cached, what a refresh costs.
 
 Every request goes through the real middleware and the emulator over sockets; the emulator's
 request log says which calls were made, in which order.
