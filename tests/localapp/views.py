@@ -7,6 +7,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
@@ -62,4 +63,6 @@ async def which_threads(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     sync_thread = await sync_to_async(threading.get_ident)()
     resolved_in = getattr(user, "resolved_in_thread", None)
+    # What request_finished does in production; the test client turns that receiver off.
+    await sync_to_async(connections.close_all)()
     return JsonResponse({"resolved_in": resolved_in, "sync_thread": sync_thread})
