@@ -11,7 +11,41 @@ from django import forms
 MIN_PASSWORD_LENGTH = 8
 
 
-class LoginForm(forms.Form):
+class LambaForm(forms.Form):
+    """A form whose fields point at their help text and error (``aria-describedby``) and say
+    when they are invalid (``aria-invalid``), on every Django version (5.0+ does it itself).
+
+    The ids are the ones ``_form.html`` gives the help text and the error: ``<id>_helptext``
+    and ``<id>_error``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._describe()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._describe()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)  # also after validation: Lamba's own field errors
+        self._describe()
+
+    def _describe(self) -> None:
+        errors = getattr(self, "_errors", None) or {}  # None until validated
+        for name, field in self.fields.items():
+            auto_id = self[name].auto_id
+            if not auto_id:
+                continue
+            ids = [f"{auto_id}_helptext"] if field.help_text else []
+            if name in errors:
+                ids.append(f"{auto_id}_error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class LoginForm(LambaForm):
     """Email (or username) and password."""
 
     login = forms.CharField(
@@ -26,7 +60,7 @@ class LoginForm(forms.Form):
     )
 
 
-class MFAForm(forms.Form):
+class MFAForm(LambaForm):
     """The second-factor code asked for when Lamba answers ``mfa_required``."""
 
     mfa_token = forms.CharField(widget=forms.HiddenInput, max_length=100)
@@ -37,7 +71,7 @@ class MFAForm(forms.Form):
     )
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(LambaForm):
     """A new customer account."""
 
     email = forms.EmailField(
@@ -73,19 +107,19 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
 
 
-class MagicLinkRequestForm(forms.Form):
+class MagicLinkRequestForm(LambaForm):
     """The email address to send a sign-in link to."""
 
     email = forms.EmailField(label="Email", max_length=320)
 
 
-class MagicLinkConfirmForm(forms.Form):
+class MagicLinkConfirmForm(LambaForm):
     """The one-click confirmation of a sign-in link (JSON callers may send ``token`` here)."""
 
     token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2048)
 
 
-class PhoneRequestForm(forms.Form):
+class PhoneRequestForm(LambaForm):
     """A phone number in international (E.164) format to text a code to."""
 
     phone = forms.CharField(
@@ -108,7 +142,7 @@ class PhoneRequestForm(forms.Form):
         return phone
 
 
-class PhoneVerifyForm(forms.Form):
+class PhoneVerifyForm(LambaForm):
     """The code texted to the phone; the number itself stays on the server."""
 
     phone_token = forms.CharField(widget=forms.HiddenInput, max_length=100)
