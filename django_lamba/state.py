@@ -46,12 +46,13 @@ class LambaRequest:
     ``context`` or ``authorization`` is first read (``request.user`` reads ``user``).
     """
 
+    __slots__ = ("__weakref__", "_request_ref", "_state")  # built on every request with a cookie
+
     def __init__(
         self,
         request: HttpRequest | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
-        *,
         read_refresh: Callable[[HttpRequest], str | None] | None = None,
     ) -> None:
         """``read_refresh(request)`` reads the refresh cookie when first needed (instead of
@@ -62,14 +63,15 @@ class LambaRequest:
         # being freed when it ends.
         ref = None if request is None else weakref.ref(request)
         self._request_ref = ref
-        self._state = RequestState(
-            access_token,
-            refresh_token,
-            access_token is not None or refresh_token is not None or read_refresh is not None,
-            read_refresh=None
+        reader = (
+            None
             if read_refresh is None or ref is None
-            else partial(_read_cookie, read_refresh, ref),
+            else partial(_read_cookie, read_refresh, ref)
         )
+        had_cookies = (
+            access_token is not None or refresh_token is not None or read_refresh is not None
+        )
+        self._state = RequestState(access_token, refresh_token, had_cookies, reader)
 
     @property
     def _request(self) -> HttpRequest | None:
