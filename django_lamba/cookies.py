@@ -27,7 +27,15 @@ def read_tokens(request: HttpRequest) -> tuple[str | None, str | None]:
 
 def read_access_token(request: HttpRequest) -> str | None:
     """Return the access-token cookie (``None`` when absent, empty, oversized or not ASCII)."""
-    return _read(request, lamba_settings.SESSION_COOKIE)
+    if isinstance(request, _HEADER_REQUESTS) and "COOKIES" not in request.__dict__:
+        # A browser sends the same header until a cookie changes, and the answer is a pure
+        # function of it and of the settings: one dict lookup on a warm request.
+        header = request.META.get("HTTP_COOKIE", "")
+        stamp, seen = _seen
+        value = seen.get(header, _UNUSUAL)
+        if value is not _UNUSUAL and stamp is lamba_settings.stamp():
+            return value  # type: ignore[no-any-return]
+    return _read(request, lamba_settings.SESSION_COOKIE, remember=True)
 
 
 def read_refresh_token(request: HttpRequest) -> str | None:
@@ -35,26 +43,24 @@ def read_refresh_token(request: HttpRequest) -> str | None:
     return _read(request, lamba_settings.REFRESH_COOKIE)
 
 
-def _read(request: HttpRequest, name: str) -> str | None:
+def _read(request: HttpRequest, name: str, *, remember: bool = False) -> str | None:
     # COOKIES parsed already (or set by hand, as tests do), or a request that parses it some
     # other way: read it. Otherwise find our cookie in the header without parsing them all.
     cookies = getattr(request, "__dict__", _NONE).get("COOKIES")
     if cookies is not None or not isinstance(request, _HEADER_REQUESTS):
-        value = (request.COOKIES if cookies is None else cookies).get(name)
-    else:
-        header = request.META.get("HTTP_COOKIE", "")
-        # A browser sends the same header until a cookie changes: remember what it held.
-        seen = _seen.get(header)
-        if seen is not None and seen[0] == name:
-            value = seen[1]
-        else:
-            value = _cookie_in_header(header, name)
-            if value is _UNUSUAL:
-                value = request.COOKIES.get(name)
-            elif name == lamba_settings.SESSION_COOKIE and len(header) <= _SEEN_HEADER_MAX:
-                if len(_seen) >= _SEEN_MAX:
-                    _seen.clear()
-                _seen[header] = (name, value)
+        return _checked(name, (request.COOKIES if cookies is None else cookies).get(name))
+    stamp = lamba_settings.stamp()  # before the settings the answer depends on are read
+    header = request.META.get("HTTP_COOKIE", "")
+    found = _cookie_in_header(header, name)
+    if found is _UNUSUAL:
+        return _checked(name, request.COOKIES.get(name))
+    value = _checked(name, found)
+    if remember and stamp is not None and value == (found or None):
+        _remember(stamp, header, value)  # not a cookie logged as ignored: logged every time
+    return value
+
+
+def _checked(name: str, value: str | None) -> str | None:
     if not value:
         return None
     if len(value) > lamba_settings.COOKIE_MAX_BYTES or not value.isascii():
@@ -63,12 +69,24 @@ def _read(request: HttpRequest, name: str) -> str | None:
     return value
 
 
+def _remember(stamp: object, header: str, value: str | None) -> None:
+    global _seen
+    if len(header) > _SEEN_HEADER_MAX:
+        return
+    kept_stamp, seen = _seen
+    if kept_stamp is not stamp or len(seen) >= _SEEN_MAX:
+        seen = {}
+        _seen = (stamp, seen)
+    seen[header] = value
+
+
 #: Requests whose ``COOKIES`` Django parses from the ``Cookie`` header on first use.
 _HEADER_REQUESTS = (WSGIRequest, ASGIRequest)
 _NONE: dict[str, Any] = {}
 _UNUSUAL: Any = object()
-#: The access cookie found in recent ``Cookie`` headers, by header (a pure function of it).
-_seen: dict[str, tuple[str, str | None]] = {}
+#: The access cookie in recent ``Cookie`` headers, by header, and the settings it was read under
+#: (``lamba_settings.stamp()``): replaced as a whole when the settings change.
+_seen: tuple[object, dict[str, str | None]] = (object(), {})
 _SEEN_MAX = 256
 _SEEN_HEADER_MAX = 8192
 

@@ -83,42 +83,44 @@ class LambaMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        token = self.process_request(request)
+        # META, not request.headers: building HttpHeaders parses every header of the request.
+        started = correlation.enter(request.META.get("HTTP_X_CORRELATION_ID"))
         try:
+            self.process_request(request)
             response = self.get_response(request)
         finally:
-            correlation.reset(token)
+            correlation.leave(started)
         return self.process_response(request, response)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        token = self.process_request(request)
+        token = correlation.begin(request.META.get("HTTP_X_CORRELATION_ID"))
         try:
+            self.process_request(request)
             get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
             response = await get_response(request)
         finally:
             correlation.reset(token)
         return self.process_response(request, response)
 
-    def process_request(self, request: HttpRequest) -> object:
-        """Attach the state and the lazy user; return the correlation-id reset token."""
-        # META, not request.headers: building HttpHeaders parses every header of the request.
-        token = correlation.begin(request.META.get("HTTP_X_CORRELATION_ID"))
+    def process_request(self, request: HttpRequest) -> None:
+        """Attach ``request.lamba``, and the lazy ``request.user`` and ``request.auser``."""
         access = read_access_token(request)
-        if access is None:
-            lamba = LambaRequest(request, None, read_refresh_token(request))
-        else:  # the refresh cookie is read only if a refresh is needed: rarely
-            lamba = LambaRequest(request, access, read_refresh=read_refresh_token)
-        request.lamba = lamba  # type: ignore[attr-defined]
+        if access is not None:  # the refresh cookie is read only if a refresh is needed: rarely
+            lamba = LambaRequest(request, access, None, read_refresh_token)
+            request.lamba = lamba  # type: ignore[attr-defined]
+        else:
+            refresh = read_refresh_token(request)
+            lamba = LambaRequest(request, None, refresh)
+            request.lamba = lamba  # type: ignore[attr-defined]
+            if refresh is None:  # no Lamba cookie at all
+                if getattr(request, "user", None) is None:
+                    request.user = LazyUser(LambaAnonymousUser)  # type: ignore[assignment]
+                return
         fallback = getattr(request, "user", None)
-        if not lamba.has_cookies:
-            if fallback is None:
-                request.user = LazyUser(LambaAnonymousUser)  # type: ignore[assignment]
-            return token
         # Built on first use (most of a warm request's cost is in there): partials, not
         # closures, so attaching them costs next to nothing.
         request.user = LazyUser(partial(_user_for, lamba, fallback))  # type: ignore[assignment]
         request.auser = partial(_auser, lamba, fallback)
-        return token
 
     def process_exception(
         self, request: HttpRequest, exception: Exception

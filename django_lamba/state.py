@@ -15,7 +15,9 @@ the token cookies, so no view ever touches them directly::
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
+from functools import partial
 
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest, HttpResponseBase
@@ -44,28 +46,38 @@ class LambaRequest:
     ``context`` or ``authorization`` is first read (``request.user`` reads ``user``).
     """
 
+    __slots__ = ("__weakref__", "_request_ref", "_state")  # built on every request with a cookie
+
     def __init__(
         self,
         request: HttpRequest | None = None,
         access_token: str | None = None,
         refresh_token: str | None = None,
-        *,
         read_refresh: Callable[[HttpRequest], str | None] | None = None,
     ) -> None:
         """``read_refresh(request)`` reads the refresh cookie when first needed (instead of
         ``refresh_token``): a warm request never needs it."""
-        self._request = request
-        self._read_refresh = read_refresh
-        self._state = RequestState(
-            access_token,
-            refresh_token,
-            access_token is not None or refresh_token is not None or read_refresh is not None,
-            read_refresh=None if read_refresh is None else self._refresh_cookie,
+        # The request holds this object (``request.lamba``) and this object only a weak
+        # reference to the request: with a strong one, every request with a cookie would be a
+        # reference cycle, left with all it holds to the cyclic garbage collector instead of
+        # being freed when it ends.
+        ref = None if request is None else weakref.ref(request)
+        self._request_ref = ref
+        reader = (
+            None
+            if read_refresh is None or ref is None
+            else partial(_read_cookie, read_refresh, ref)
         )
+        had_cookies = (
+            access_token is not None or refresh_token is not None or read_refresh is not None
+        )
+        self._state = RequestState(access_token, refresh_token, had_cookies, reader)
 
-    def _refresh_cookie(self) -> str | None:
-        reader = self._read_refresh
-        return None if reader is None or self._request is None else reader(self._request)
+    @property
+    def _request(self) -> HttpRequest | None:
+        """The request (None when detached, or once the request itself is gone)."""
+        ref = self._request_ref
+        return None if ref is None else ref()
 
     def __repr__(self) -> str:  # never the tokens
         return f"<LambaRequest cookies={self.has_cookies} rotated={self.rotated}>"
@@ -229,6 +241,13 @@ class LambaRequest:
         for token in dict.fromkeys(tokens):
             if token:
                 store.forget_access_token(store.token_hash(token))
+
+
+def _read_cookie(
+    reader: Callable[[HttpRequest], str | None], ref: weakref.ref[HttpRequest]
+) -> str | None:
+    request = ref()
+    return None if request is None else reader(request)
 
 
 class LambaHttpRequest(HttpRequest):

@@ -8,7 +8,9 @@ refresh on 401, one user per request) or that a shortcut answers exactly what Dj
 from __future__ import annotations
 
 import copy
+import gc
 import random
+import weakref
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from django_lamba._internal.refresh import note_logout
 from django_lamba._internal.session import resolve_access_token
 from django_lamba.conf import lamba_settings
 from django_lamba.cookies import read_access_token, read_refresh_token
+from django_lamba.middleware import LambaMiddleware
 from django_lamba.testing import EmulatedUser, LambaEmulator, client_with_tokens
 from django_lamba.testing.clock import frozen
 from django_lamba.testing.pytest_plugin import LAMBA_USER_EMAIL
@@ -136,6 +139,45 @@ def test_a_401_behind_a_warm_user_ends_this_requests_session(
     assert lamba_client.get("/whoami/").content == b"anonymous"
 
 
+def _cookie_header(client: Client) -> str:
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+
+
+def _answer_with_permission(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(str(request.user.has_lamba_permission("members.read")))  # type: ignore[union-attr]
+
+
+def test_a_signed_in_request_is_freed_when_it_ends(lamba_client: Client) -> None:
+    """No reference cycle: the request, its user and its state go with the last reference to
+    the request, without waiting for the cyclic garbage collector."""
+    header = _cookie_header(lamba_client)
+    middleware = LambaMiddleware(_answer_with_permission)
+    assert middleware(RequestFactory().get("/", HTTP_COOKIE=header)).content == b"True"
+    gc.collect()
+    gc.disable()
+    try:
+        request = RequestFactory().get("/", HTTP_COOKIE=header)
+        response = middleware(request)
+        assert response.content == b"True"  # warm, and the authorization loader was used
+        kept = [weakref.ref(thing) for thing in (request, request.lamba, request.lamba.user)]
+        del request, response
+        assert [ref() for ref in kept] == [None, None, None]
+    finally:
+        gc.enable()
+
+
+def test_a_user_kept_past_its_request_still_reads_its_authorization(
+    lamba_client: Client,
+) -> None:
+    header = _cookie_header(lamba_client)
+    request = RequestFactory().get("/", HTTP_COOKIE=header)
+    LambaMiddleware(lambda request: HttpResponse())(request)
+    user = request.lamba.user  # type: ignore[attr-defined]
+    del request
+    gc.collect()
+    assert isinstance(user, LambaUser) and user.has_lamba_permission("members.read")
+
+
 # --- the Cookie header, read as Django reads it ------------------------------------------------
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
@@ -185,6 +227,21 @@ def test_random_cookie_headers_read_as_django_parses_them() -> None:
             if value is not None and not value.isascii():
                 value = None
             assert read(request) == value, header
+
+
+def test_a_cookie_header_read_before_is_read_again_under_new_settings(settings: Any) -> None:
+    header = f"lamba_access_token={TOKEN}; other_access=other-{TOKEN}"
+
+    def read() -> str | None:
+        return read_access_token(RequestFactory().get("/", HTTP_COOKIE=header))
+
+    assert read() == TOKEN and read() == TOKEN  # the second from the per-header memory
+    settings.LAMBA_SESSION_COOKIE = "other_access"
+    assert read() == f"other-{TOKEN}" and read() == f"other-{TOKEN}"
+    settings.LAMBA_COOKIE_MAX_BYTES = 10
+    assert read() is None and read() is None
+    del settings.LAMBA_COOKIE_MAX_BYTES  # no setting_changed: seen all the same
+    assert read() == f"other-{TOKEN}"
 
 
 def test_cookies_set_by_hand_are_read_as_given() -> None:

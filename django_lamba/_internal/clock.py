@@ -2,8 +2,9 @@
 
 ``now()`` is wall time (token expiries, cache deadlines, records shared with other processes);
 ``monotonic()`` measures intervals within this process (circuit pauses, local memo lifetimes,
-waits). Both read the installed source; ``django_lamba.testing.clock`` installs a controllable
-one for tests and restores the real one afterwards.
+waits). Both are the installed source itself, read as ``clock.now()`` at each call (never
+imported by name): ``django_lamba.testing.clock`` installs a controllable one for tests and
+restores the real one afterwards. Every warm request reads both, so neither is a wrapper.
 """
 
 from __future__ import annotations
@@ -11,24 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-_wall: Callable[[], float] = time.time
-_monotonic: Callable[[], float] = time.monotonic
+#: The current wall time in seconds since the epoch.
+now: Callable[[], float] = time.time
+#: A monotonic reading in seconds, for intervals within this process.
+monotonic: Callable[[], float] = time.monotonic
 
 
-def now() -> float:
-    """Return the current wall time in seconds since the epoch."""
-    return _wall()
-
-
-def monotonic() -> float:
-    """Return a monotonic reading in seconds, for intervals within this process."""
-    return _monotonic()
-
-
-def install(wall: Callable[[], float], monotonic: Callable[[], float]) -> None:
-    """Read time from ``wall`` and ``monotonic`` from now on (tests)."""
-    global _wall, _monotonic
-    _wall, _monotonic = wall, monotonic
+def install(wall: Callable[[], float], steady: Callable[[], float]) -> None:
+    """Read wall time from ``wall`` and monotonic time from ``steady`` from now on (tests)."""
+    global now, monotonic
+    now, monotonic = wall, steady
 
 
 def restore() -> None:

@@ -34,7 +34,6 @@ class RequestState:
         access_token: str | None = None,
         refresh_token: str | None = None,
         had_cookies: bool = False,
-        *,
         read_refresh: Callable[[], str | None] | None = None,
     ) -> None:
         self.access_token = access_token

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from functools import partial
 
 from ..exceptions import LambaError, LambaUnauthorized
@@ -81,7 +82,7 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     if not state.access_token and not state.refresh_token:
         return LambaAnonymousUser()
     if state.access_token:
-        found = warm.user(state.access_token, partial(_authorization, state))
+        found = warm.user(state.access_token, _loader(state, state.access_token))
         if found is not None:
             return found
     state.access_token = _usable(state.access_token)
@@ -98,7 +99,7 @@ def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     except LambaError as exc:
         # An outage is not a logout: keep the cookies, say why nobody is signed in.
         try:
-            stale = stale_user(state, partial(_authorization, state))
+            stale = stale_user(state, _loader(state, state.current_access_token))
         except Refused as refused:
             return LambaAnonymousUser(lamba_refusal=refused.reason)
         if stale is not None:
@@ -121,7 +122,7 @@ def _user(
     check_context(access, context)
     user = build_user(
         context,
-        authorization_loader=partial(_authorization, state),
+        authorization_loader=_loader(state, access),
         tokens=TokenSet(access_token=access),
     )
     if verified is not None and not state.refreshed:
@@ -186,6 +187,25 @@ def _refresh(state: RequestState) -> str:
     if old_access:
         store.forget_access_token(store.token_hash(old_access))
     return tokens.access_token
+
+
+def _loader(state: RequestState, access: str | None) -> partial[LambaAuthorization]:
+    """The user's authorization loader: this request's ``_authorization``, holding the state
+    weakly. The state holds the user, so a strong reference would make every signed-in request
+    a reference cycle, left to the cyclic garbage collector instead of freed when it ends.
+
+    While anything holds the request, its ``request.user`` or ``request.lamba``, the state is
+    there. A user kept alone past its request answers for ``access`` as a token on its own
+    would: never refreshed, since no response is left to write rotated cookies to.
+    """
+    return partial(_authorization_of, weakref.ref(state), access)
+
+
+def _authorization_of(ref: weakref.ref[RequestState], access: str | None) -> LambaAuthorization:
+    state = ref()
+    if state is None:
+        state = RequestState(access_token=access, had_cookies=True)
+    return _authorization(state)
 
 
 def _authorization(state: RequestState) -> LambaAuthorization:

@@ -44,11 +44,14 @@ class _Warm:
     fresh_until: float  # monotonic: the record's own ``LAMBA_LOCAL_CONTEXT_TTL`` deadline
     expires_at: float  # wall time: the token's ``exp``
     settings: object  # ``lamba_settings.stamp()`` when the user was judged
-    template: LambaUser  # the user as built, without an authorization loader
+    #: The user as built, without an authorization loader: its class and its whole state.
+    cls: type[LambaUser]
+    fields: dict[str, Any]
 
 
 _lock = threading.Lock()
 _entries: dict[str, _Warm] = {}
+_new = object.__new__
 
 
 def user(access: str, loader: Callable[[], LambaAuthorization]) -> LambaUser | None:
@@ -65,9 +68,10 @@ def user(access: str, loader: Callable[[], LambaAuthorization]) -> LambaUser | N
         or store.local_record(entry.access_hash) is not entry.record
     ):
         return None
-    found: LambaUser = object.__new__(type(entry.template))
-    found.__dict__.update(entry.template.__dict__)
-    found._authorization_loader = loader
+    fields = entry.fields.copy()
+    fields["_authorization_loader"] = loader
+    found: LambaUser = _new(entry.cls)
+    found.__dict__ = fields
     return found
 
 
@@ -80,10 +84,8 @@ def remember(access: str, access_hash: str, expires_at: float, found: LambaUser)
     fresh_until = record[0]
     if fresh_until <= clock.monotonic() or expires_at <= clock.now():
         return  # LAMBA_LOCAL_CONTEXT_TTL = 0, or nothing left to reuse
-    template = _copy(found)
-    template._authorization_loader = None
-    template._authorization = None
-    entry = _Warm(access_hash, record, fresh_until, expires_at, settings, template)
+    fields = dict(found.__dict__, _authorization_loader=None, _authorization=None)
+    entry = _Warm(access_hash, record, fresh_until, expires_at, settings, type(found), fields)
     with _lock:
         _entries[access] = entry
         while len(_entries) > _MAX:
@@ -107,9 +109,3 @@ def _copyable(found: LambaUser) -> bool:
     if found.is_stale or "_state" in found.__dict__:
         return False
     return all("__slots__" not in vars(k) for k in cls.__mro__[:-1])
-
-
-def _copy(found: LambaUser) -> Any:
-    copied = object.__new__(type(found))
-    copied.__dict__.update(found.__dict__)
-    return copied

@@ -26,7 +26,7 @@ from .harness import call, loop
 STEPS: list[tuple[str, str]] = [
     ("django_lamba.middleware", "LambaMiddleware.__call__"),
     ("django_lamba.middleware", "LambaMiddleware.process_request"),
-    ("django_lamba._internal.correlation", "begin"),
+    ("django_lamba._internal.correlation", "enter"),
     ("django_lamba.middleware", "read_access_token"),
     ("django_lamba.cookies", "_cookie_in_header"),
     ("django_lamba.middleware", "_user_for"),
