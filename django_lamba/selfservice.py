@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .types import parse_datetime
+from ._internal.jsonfields import flag, obj, parse_datetime, text
 
 #: The fields ``PATCH /v1/me/profile`` accepts (at least one per call).
 PROFILE_FIELDS = ("username", "displayName", "bio", "headline", "isPublicProfileEnabled", "links")
@@ -53,19 +53,6 @@ def _words(code: str, names: dict[str, str]) -> str:
     return known or code.replace("_", " ").replace("-", " ").strip().capitalize()
 
 
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _bool(data: dict[str, Any], key: str) -> bool:
-    return data.get(key) is True
-
-
 def _strs(value: Any, *keys: str) -> tuple[str, ...]:
     """Strings of a list; objects in it give their first string under ``keys``."""
     if not isinstance(value, list):
@@ -101,13 +88,13 @@ class LambaAccountProfile:
 
     @classmethod
     def from_json(cls, data: Any) -> LambaAccountProfile:
-        body = _obj(data)
+        body = obj(data)
         return cls(
-            username=_str(body, "username"),
-            display_name=_str(body, "displayName"),
-            bio=_str(body, "bio"),
-            headline=_str(body, "headline"),
-            is_public_profile_enabled=_bool(body, "isPublicProfileEnabled"),
+            username=text(body, "username"),
+            display_name=text(body, "displayName"),
+            bio=text(body, "bio"),
+            headline=text(body, "headline"),
+            is_public_profile_enabled=flag(body, "isPublicProfileEnabled"),
             links=link_urls(body.get("links")),
             raw=body,
         )
@@ -139,13 +126,13 @@ class LambaSecurity:
 
     @classmethod
     def from_json(cls, data: Any) -> LambaSecurity:
-        body = _obj(data)
+        body = obj(data)
         return cls(
-            email_verified=_bool(body, "emailVerified"),
-            phone_verified=_bool(body, "phoneVerified"),
-            mfa_required=_bool(body, "mfaRequired"),
-            mfa_enrolled=_bool(body, "mfaEnrolled"),
-            mfa_satisfied=_bool(body, "mfaSatisfied"),
+            email_verified=flag(body, "emailVerified"),
+            phone_verified=flag(body, "phoneVerified"),
+            mfa_required=flag(body, "mfaRequired"),
+            mfa_enrolled=flag(body, "mfaEnrolled"),
+            mfa_satisfied=flag(body, "mfaSatisfied"),
             available_factors=_strs(body.get("availableFactors"), "type", "id", "name"),
             last_login_at=parse_datetime(body.get("lastLoginAt")),
             raw=body,
@@ -169,11 +156,11 @@ class LambaLinkedIdentities:
 
     @classmethod
     def from_json(cls, data: Any) -> LambaLinkedIdentities:
-        body = _obj(data)
+        body = obj(data)
         return cls(
-            password=_bool(body, "password"),
-            magic_link=_bool(body, "magicLink"),
-            phone=_bool(body, "phone"),
+            password=flag(body, "password"),
+            magic_link=flag(body, "magicLink"),
+            phone=flag(body, "phone"),
             social_providers=_strs(body.get("socialProviders"), "provider", "id", "name"),
             raw=body,
         )
@@ -200,10 +187,10 @@ class LambaLinkedIdentities:
 
 def _ref(body: dict[str, Any], key: str) -> tuple[str, str]:
     """The id and name of ``key`` (an object), else of ``keyId`` / ``keyName``."""
-    nested = _obj(body.get(key))
+    nested = obj(body.get(key))
     if nested:
-        return _str(nested, "id"), _str(nested, "name")
-    return _str(body, f"{key}Id"), _str(body, f"{key}Name")
+        return text(nested, "id"), text(nested, "name")
+    return text(body, f"{key}Id"), text(body, f"{key}Name")
 
 
 @dataclass(frozen=True)
@@ -223,18 +210,18 @@ class LambaMembership:
 
     @classmethod
     def from_json(cls, data: Any) -> LambaMembership:
-        body = _obj(data)
+        body = obj(data)
         workspace_id, workspace_name = _ref(body, "workspace")
         project_id, project_name = _ref(body, "project")
-        project = _obj(body.get("project"))
+        project = obj(body.get("project"))
         return cls(
             workspace_id=workspace_id,
             project_id=project_id,
             workspace_name=workspace_name or workspace_id,
             project_name=project_name or project_id,
-            environment=_str(body, "environment") or _str(project, "environment"),
+            environment=text(body, "environment") or text(project, "environment"),
             role_keys=_strs(body.get("roleKeys")),
-            is_project_admin=_bool(body, "isProjectAdmin"),
-            is_active=_bool(body, "isActive"),
+            is_project_admin=flag(body, "isProjectAdmin"),
+            is_active=flag(body, "isActive"),
             raw=body,
         )

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .._internal.jsonfields import flag, obj, text
+from .._internal.jsonfields import text_list as texts
 from ..types import mask
-from .types import flag, obj, text, texts, when, whole
+from .types import when, whole
 
 
 @dataclass(frozen=True, repr=False)

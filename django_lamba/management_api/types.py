@@ -12,35 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..types import mask, parse_datetime
-
-
-def text(data: dict[str, Any], key: str, default: str = "") -> str:
-    """Return ``data[key]`` if it is a string, else ``default``."""
-    value = data.get(key)
-    return value if isinstance(value, str) else default
-
-
-def flag(data: dict[str, Any], key: str, default: bool = False) -> bool:
-    """Return ``data[key]`` if it is a real boolean, else ``default``."""
-    value = data.get(key)
-    return value if isinstance(value, bool) else default
+from .._internal.jsonfields import flag, obj, parse_datetime, text
+from .._internal.jsonfields import text_list as texts
+from ..types import mask
 
 
 def whole(data: dict[str, Any], key: str) -> int | None:
     """Return ``data[key]`` if it is a whole number, else ``None``."""
     value = data.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def texts(value: Any) -> tuple[str, ...]:
-    """Return the strings of a JSON list (anything else is empty)."""
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-
-def obj(value: Any) -> dict[str, Any]:
-    """Return ``value`` if it is a JSON object, else ``{}``."""
-    return value if isinstance(value, dict) else {}
 
 
 def when(data: dict[str, Any], key: str) -> datetime | None:
