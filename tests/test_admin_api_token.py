@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from multiprocessing.synchronize import Event
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 
 from django_lamba._internal import admin_token
@@ -15,6 +15,7 @@ from django_lamba.exceptions import LambaUnauthorized
 from django_lamba.management_client import LambaManagementClient
 from django_lamba.testing import LambaEmulator, frozen
 from tests.broken_cache import BROKEN_CACHE
+from tests.token_worker import ask_for_the_token
 
 TOKEN_CALL = ("POST", "/connect/token")
 
@@ -46,14 +47,6 @@ def test_workers_asking_at_once_fetch_one_token(lamba: LambaEmulator) -> None:
     assert lamba.call_count(*TOKEN_CALL) == 1
 
 
-def _ask_in_a_process(go: Event, results: Any) -> None:
-    go.wait(10)
-    try:
-        results.put(LambaManagementClient().access_token())
-    except Exception as exc:  # pragma: no cover - reported by the parent
-        results.put(f"error: {type(exc).__name__}")
-
-
 def test_processes_sharing_redis_fetch_one_token(
     lamba: LambaEmulator, redis_server: str, settings: Any
 ) -> None:
@@ -66,9 +59,17 @@ def test_processes_sharing_redis_fetch_one_token(
     caches["default"].clear()
     lamba.reset_calls()
     lamba.inject_fault("/connect/token", latency=0.3)
-    context = multiprocessing.get_context("fork")
+    # What the child must share with this process: the cache and where Lamba is.
+    overrides = {
+        name: getattr(django_settings, name)
+        for name in dir(django_settings)
+        if name == "CACHES" or name.startswith("LAMBA_")
+    }
+    context = multiprocessing.get_context("spawn")
     go, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_ask_in_a_process, args=(go, results)) for _ in range(4)]
+    workers = [
+        context.Process(target=ask_for_the_token, args=(go, results, overrides)) for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     go.set()
