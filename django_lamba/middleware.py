@@ -26,7 +26,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from ._internal import correlation
 from ._internal.access import error_response
-from ._internal.lazy import LazyUser
+from ._internal.lazy import LazyRequestClasses, LazyUser
 from ._internal.responses import answer_response, session_answer
 from .conf import lamba_settings
 from .cookies import read_access_token, read_refresh_token
@@ -40,11 +40,25 @@ def get_state(request: HttpRequest) -> LambaRequest:
     return get_lamba(request)
 
 
-def _user_for(lamba: LambaRequest, fallback: Any) -> Any:
+def _user_for(request: HttpRequest) -> Any:
+    """``request.user``: the Lamba customer, else the user an earlier middleware had put there.
+
+    During an outage, a lazy user that raises the ``LambaError`` wherever it is first used:
+    reading ``request.user`` itself (``hasattr``, Django's auth context processor) never fails.
+    """
+    lamba: LambaRequest = request.lamba  # type: ignore[attr-defined]
+    try:
+        return _user_of(lamba)
+    except LambaError:
+        return LazyUser(partial(_user_of, lamba))
+
+
+def _user_of(lamba: LambaRequest) -> Any:
     user = lamba.user
     if isinstance(user, LambaUser):
         return user
     # Nobody signed in with Lamba: a Django session user (e.g. staff in the admin) still counts.
+    fallback = lamba.django_user
     if fallback is not None and getattr(fallback, "is_authenticated", False):
         return fallback
     error = getattr(user, "lamba_error", None)
@@ -55,12 +69,21 @@ def _user_for(lamba: LambaRequest, fallback: Any) -> Any:
     return user
 
 
-async def _auser(lamba: LambaRequest, fallback: Any) -> Any:
+async def _auser(request: HttpRequest) -> Any:
+    """``await request.auser()``: ``request.user`` without blocking the event loop."""
+    return await _auser_of(request.lamba)  # type: ignore[attr-defined]
+
+
+async def _auser_of(lamba: LambaRequest) -> Any:
     # A local user row (LAMBA_LOCAL_USERS) is read through the ORM: in Django's thread for sync
     # work, as Django's own auser() does, whose database connection Django closes at the end of
     # the request. Without rows, any thread: a call to Lamba then queues behind no other work.
     thread_sensitive = lamba_settings.LOCAL_USERS
-    return await sync_to_async(_user_for, thread_sensitive=thread_sensitive)(lamba, fallback)
+    return await sync_to_async(_user_of, thread_sensitive=thread_sensitive)(lamba)
+
+
+#: The request classes whose ``user`` is ``_user_for(request)`` on first read.
+_lazy_requests = LazyRequestClasses(_user_for, _auser)
 
 
 def _outage_response(request: HttpRequest, error: LambaError) -> HttpResponseBase:
@@ -105,22 +128,28 @@ class LambaMiddleware:
     def process_request(self, request: HttpRequest) -> None:
         """Attach ``request.lamba``, and the lazy ``request.user`` and ``request.auser``."""
         access = read_access_token(request)
-        if access is not None:  # the refresh cookie is read only if a refresh is needed: rarely
-            lamba = LambaRequest(request, access, None, read_refresh_token)
-            request.lamba = lamba  # type: ignore[attr-defined]
-        else:
+        if access is None:
             refresh = read_refresh_token(request)
-            lamba = LambaRequest(request, None, refresh)
-            request.lamba = lamba  # type: ignore[attr-defined]
             if refresh is None:  # no Lamba cookie at all
+                request.lamba = LambaRequest(request)  # type: ignore[attr-defined]
                 if getattr(request, "user", None) is None:
                     request.user = LazyUser(LambaAnonymousUser)  # type: ignore[assignment]
                 return
-        fallback = getattr(request, "user", None)
-        # Built on first use (most of a warm request's cost is in there): partials, not
-        # closures, so attaching them costs next to nothing.
-        request.user = LazyUser(partial(_user_for, lamba, fallback))  # type: ignore[assignment]
-        request.auser = partial(_auser, lamba, fallback)
+        else:
+            refresh = None  # read only if a refresh is needed: rarely
+        # What an earlier middleware put there (Django's session user) comes off the request,
+        # so that the class's lazy ``user`` answers; ``_user_for`` falls back to it.
+        state = request.__dict__
+        fallback = state.pop("user", None)
+        state.pop("auser", None)
+        lamba = LambaRequest(
+            request, access, refresh, read_refresh_token if access else None, fallback
+        )
+        request.lamba = lamba  # type: ignore[attr-defined]
+        if not _lazy_requests.attach(request):
+            # Through ``lamba``, which holds the request weakly: no reference cycle.
+            request.user = LazyUser(partial(_user_of, lamba))  # type: ignore[assignment]
+            request.auser = partial(_auser_of, lamba)
 
     def process_exception(
         self, request: HttpRequest, exception: Exception

@@ -46,7 +46,11 @@ class LambaRequest:
     ``context`` or ``authorization`` is first read (``request.user`` reads ``user``).
     """
 
-    __slots__ = ("__weakref__", "_request_ref", "_state")  # built on every request with a cookie
+    __slots__ = ("__weakref__", "_request_ref", "_state", "django_user")  # built per request
+
+    #: The user an earlier middleware had put on ``request.user`` (Django's session user, e.g.
+    #: staff signed in to the admin): ``request.user`` when no Lamba customer is signed in.
+    django_user: object | None
 
     def __init__(
         self,
@@ -54,9 +58,11 @@ class LambaRequest:
         access_token: str | None = None,
         refresh_token: str | None = None,
         read_refresh: Callable[[HttpRequest], str | None] | None = None,
+        django_user: object | None = None,
     ) -> None:
         """``read_refresh(request)`` reads the refresh cookie when first needed (instead of
         ``refresh_token``): a warm request never needs it."""
+        self.django_user = django_user
         # The request holds this object (``request.lamba``) and this object only a weak
         # reference to the request: with a strong one, every request with a cookie would be a
         # reference cycle, left with all it holds to the cyclic garbage collector instead of
