@@ -9,6 +9,7 @@ from typing import Any
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponseBase
+from django.http.response import ResponseHeaders
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from .conf import lamba_settings
@@ -18,6 +19,17 @@ logger = logging.getLogger("django_lamba.cookies")
 
 # Browsers drop a Set-Cookie line over 4096 bytes; keep room for the name and attributes.
 _BROWSER_LIMIT = 4096
+
+
+def _plain_headers() -> type | None:
+    """Django's ``ResponseHeaders`` if its store has the shape ``mark_private`` writes into."""
+    stored = getattr(ResponseHeaders({"Content-Type": "text/plain"}), "_store", None)
+    if type(stored) is dict and stored.get("content-type") == ("Content-Type", "text/plain"):
+        return ResponseHeaders
+    return None
+
+
+_PLAIN_HEADERS = _plain_headers()
 
 
 def read_tokens(request: HttpRequest) -> tuple[str | None, str | None]:
@@ -191,18 +203,15 @@ def mark_private(response: HttpResponseBase) -> None:
     # neither header is there yet (the usual case), writing our two constant ASCII values
     # straight in spares the KeyError ``has_header`` raises per missing header and the charset
     # checks of ``__setitem__``: most of this function's cost on every signed-in response.
-    # Only when the store has Django's known shape; otherwise, and to merge with existing
-    # values, the public way.
-    stored = getattr(response.headers, "_store", None)
-    if (
-        type(stored) is dict
-        and type(stored.get("content-type")) is tuple
-        and "vary" not in stored
-        and "cache-control" not in stored
-    ):
-        stored["vary"] = ("Vary", "Cookie")
-        stored["cache-control"] = ("Cache-Control", "private, no-store")
-        return
+    # Only for Django's own header class, whose store was seen to have that shape at import;
+    # otherwise, and to merge with existing values, the public way.
+    headers = response.headers
+    if type(headers) is _PLAIN_HEADERS:
+        stored = headers._store
+        if "vary" not in stored and "cache-control" not in stored:
+            stored["vary"] = ("Vary", "Cookie")
+            stored["cache-control"] = ("Cache-Control", "private, no-store")
+            return
     if response.has_header("Vary"):
         patch_vary_headers(response, ("Cookie",))
     else:

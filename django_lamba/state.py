@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
-from functools import partial
 
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest, HttpResponseBase
@@ -69,15 +68,10 @@ class LambaRequest:
         # being freed when it ends.
         ref = None if request is None else weakref.ref(request)
         self._request_ref = ref
-        reader = (
-            None
-            if read_refresh is None or ref is None
-            else partial(_read_cookie, read_refresh, ref)
-        )
         had_cookies = (
             access_token is not None or refresh_token is not None or read_refresh is not None
         )
-        self._state = RequestState(access_token, refresh_token, had_cookies, reader)
+        self._state = RequestState(access_token, refresh_token, had_cookies, read_refresh, ref)
 
     @property
     def _request(self) -> HttpRequest | None:
@@ -247,13 +241,6 @@ class LambaRequest:
         for token in dict.fromkeys(tokens):
             if token:
                 store.forget_access_token(store.token_hash(token))
-
-
-def _read_cookie(
-    reader: Callable[[HttpRequest], str | None], ref: weakref.ref[HttpRequest]
-) -> str | None:
-    request = ref()
-    return None if request is None else reader(request)
 
 
 class LambaHttpRequest(HttpRequest):

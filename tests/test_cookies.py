@@ -242,3 +242,15 @@ def test_mark_private() -> None:
     assert "private" in response["Cache-Control"]
     assert "no-store" in response["Cache-Control"]
     assert "public" not in response["Cache-Control"]
+
+
+def test_mark_private_writes_what_the_public_header_api_would() -> None:
+    fast = HttpResponse()
+    mark_private(fast)
+    slow = HttpResponse()
+    slow.headers = type("OtherHeaders", (type(slow.headers),), {})(slow.headers)
+    mark_private(slow)  # another header class: through the public API
+    expected = {"Content-Type": "text/html; charset=utf-8", "Vary": "Cookie"}
+    expected["Cache-Control"] = "private, no-store"
+    assert dict(fast.items()) == dict(slow.items()) == expected
+    assert fast.has_header("vary") and fast["cache-control"] == "private, no-store"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
+
+from django.http import HttpRequest
 
 from ..exceptions import LambaError
 from ..types import TokenSet
@@ -34,19 +37,25 @@ class RequestState:
         access_token: str | None = None,
         refresh_token: str | None = None,
         had_cookies: bool = False,
-        read_refresh: Callable[[], str | None] | None = None,
+        read_refresh: Callable[[HttpRequest], str | None] | None = None,
+        request_ref: weakref.ref[HttpRequest] | None = None,
     ) -> None:
         self.access_token = access_token
         self._refresh_token = refresh_token
-        #: Reads the refresh cookie on first use: a warm request never needs it.
+        #: ``read_refresh(request)`` reads the refresh cookie on first use (a warm request never
+        #: needs it), from the request ``request_ref`` holds weakly.
         self._read_refresh = read_refresh
+        self._request_ref = request_ref
         self.had_cookies = had_cookies
         self.lock = threading.Lock()
 
     @property
     def refresh_token(self) -> str | None:
-        if self._read_refresh is not None:
-            self._refresh_token, self._read_refresh = self._read_refresh(), None
+        read = self._read_refresh
+        if read is not None:
+            request = None if self._request_ref is None else self._request_ref()
+            self._refresh_token = None if request is None else read(request)
+            self._read_refresh = None
         return self._refresh_token
 
     @refresh_token.setter

@@ -22,7 +22,9 @@ _GENERATION = "lamba:revocation:generation"
 _AUTHZ_EPOCH = "lamba:revocation:authz-epoch"
 
 _lock = threading.Lock()
-_next_check = 0.0
+#: The monotonic time of this process's next look at the shared cache: until then, ``changed``
+#: answers False (a caller on a hot path may compare against it first).
+next_check = 0.0
 _seen: object = None
 _authz_epoch = 0
 
@@ -33,13 +35,13 @@ def changed(now: float) -> bool:
     Looks at the shared cache at most once per ``LAMBA_REVOCATION_CHECK_INTERVAL``; in between
     it answers False at the cost of one comparison.
     """
-    global _next_check, _seen, _authz_epoch
-    if now < _next_check:
+    global next_check, _seen, _authz_epoch
+    if now < next_check:
         return False
     with _lock:
-        if now < _next_check:
+        if now < next_check:
             return False
-        _next_check = now + lamba_settings.REVOCATION_CHECK_INTERVAL
+        next_check = now + lamba_settings.REVOCATION_CHECK_INTERVAL
     found = cache().get_many([_GENERATION, _AUTHZ_EPOCH])
     epoch = found.get(_AUTHZ_EPOCH)
     _authz_epoch = epoch if isinstance(epoch, int) else 0
@@ -66,9 +68,9 @@ def _bump(key: str) -> None:
 
 def announce() -> None:
     """Tell every worker that sessions ended: each drops its local contexts at its next check."""
-    global _next_check
+    global next_check
     _bump(_GENERATION)
-    _next_check = 0.0  # this process looks at its next request
+    next_check = 0.0  # this process looks at its next request
 
 
 def announce_authorization_change() -> None:
@@ -79,6 +81,6 @@ def announce_authorization_change() -> None:
 
 def clear() -> None:
     """Forget what this process read (tests)."""
-    global _next_check, _seen, _authz_epoch
+    global next_check, _seen, _authz_epoch
     with _lock:
-        _next_check, _seen, _authz_epoch = 0.0, None, 0
+        next_check, _seen, _authz_epoch = 0.0, None, 0

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conf import lamba_settings
 from ..types import LambaAuthorization
-from . import clock, store
+from . import clock, revocations, store
 
 if TYPE_CHECKING:
     from ..user import LambaUser
@@ -60,7 +60,8 @@ def user(access: str, loader: Callable[[], LambaAuthorization]) -> LambaUser | N
     if entry is None:
         return None
     now = clock.monotonic()
-    store.heed_revocations(now)  # a webhook's revocation drops the record compared below
+    if now >= revocations.next_check:  # a webhook's revocation drops the record compared below
+        store.heed_revocations(now)
     if (
         entry.fresh_until <= now
         or entry.expires_at <= clock.now()
