@@ -62,15 +62,10 @@ class LambaRequest:
         """``read_refresh(request)`` reads the refresh cookie when first needed (instead of
         ``refresh_token``): a warm request never needs it."""
         self.django_user = django_user
-        # The request holds this object (``request.lamba``) and this object only a weak
-        # reference to the request: with a strong one, every request with a cookie would be a
-        # reference cycle, left with all it holds to the cyclic garbage collector instead of
-        # being freed when it ends.
-        ref = None if request is None else weakref.ref(request)
-        self._request_ref = ref
-        had_cookies = (
-            access_token is not None or refresh_token is not None or read_refresh is not None
-        )
+        # Only a weak reference to the request, which holds this object: a strong one would make
+        # every request with a cookie a reference cycle, freed by the cyclic collector only.
+        ref = self._request_ref = None if request is None else weakref.ref(request)
+        had_cookies = not (access_token is refresh_token is read_refresh is None)
         self._state = RequestState(access_token, refresh_token, had_cookies, read_refresh, ref)
 
     @property
