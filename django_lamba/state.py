@@ -65,7 +65,7 @@ class LambaRequest:
         # Only a weak reference to the request, which holds this object: a strong one would make
         # every request with a cookie a reference cycle, freed by the cyclic collector only.
         ref = self._request_ref = None if request is None else weakref.ref(request)
-        had_cookies = not (access_token is refresh_token is read_refresh is None)
+        had_cookies = access_token is not None or refresh_token is not None or bool(read_refresh)
         self._state = RequestState(access_token, refresh_token, had_cookies, read_refresh, ref)
 
     @property

@@ -16,21 +16,25 @@ from ..user import LambaAnonymousUser, LambaUser
 class RequestState:
     """What the middleware knows about this request's Lamba cookies and what to write back.
 
-    Built on every request with a cookie, so only what differs from the class defaults below is
-    set on the instance.
+    Built on every request with a cookie: slots, so building and reading it costs no dict.
     """
 
-    resolved: bool = False
-    #: Tokens to write as cookies on the response (after a refresh).
-    new_tokens: TokenSet | None = None
-    #: Expire both cookies on the response (definitive rejection or logout).
-    clear_cookies: bool = False
-    #: A view already wrote (or cleared) the cookies: the middleware must not touch them.
-    cookies_written: bool = False
-    refreshed: bool = False
-    user: LambaUser | LambaAnonymousUser | None = None
-    #: Why Lamba could not say who holds the cookies (then ``request.user`` raises it).
-    outage: LambaError | None = None
+    __slots__ = (
+        "__weakref__",  # the user's authorization loader holds the state weakly
+        "_read_refresh",
+        "_refresh_token",
+        "_request_ref",
+        "access_token",
+        "clear_cookies",
+        "cookies_written",
+        "had_cookies",
+        "lock",
+        "new_tokens",
+        "outage",
+        "refreshed",
+        "resolved",
+        "user",
+    )
 
     def __init__(
         self,
@@ -48,6 +52,17 @@ class RequestState:
         self._request_ref = request_ref
         self.had_cookies = had_cookies
         self.lock = threading.Lock()
+        self.resolved = False
+        #: Tokens to write as cookies on the response (after a refresh).
+        self.new_tokens: TokenSet | None = None
+        #: Expire both cookies on the response (definitive rejection or logout).
+        self.clear_cookies = False
+        #: A view already wrote (or cleared) the cookies: the middleware must not touch them.
+        self.cookies_written = False
+        self.refreshed = False
+        self.user: LambaUser | LambaAnonymousUser | None = None
+        #: Why Lamba could not say who holds the cookies (then ``request.user`` raises it).
+        self.outage: LambaError | None = None
 
     @property
     def refresh_token(self) -> str | None:

@@ -63,10 +63,15 @@ def _usable(token: str | None) -> str | None:
 def resolve_user(state: RequestState) -> LambaUser | LambaAnonymousUser:
     """Resolve the request's Lamba user once; later calls return the same object."""
     with state.lock:
-        if state.user is None:
-            state.user = _resolve(state)
+        user = state.user
+        if user is None:
+            # A cookie resolved moments ago (``warm``) first: most requests end there.
+            access = state.access_token
+            if access:
+                user = warm.user(access, _loader(state, access))
+            state.user = user = user or _resolve(state)
             state.resolved = True
-        return state.user
+        return user
 
 
 def resolve_access_token(access_token: str) -> LambaUser | LambaAnonymousUser:
@@ -81,10 +86,6 @@ def resolve_access_token(access_token: str) -> LambaUser | LambaAnonymousUser:
 def _resolve(state: RequestState) -> LambaUser | LambaAnonymousUser:
     if not state.access_token and not state.refresh_token:
         return LambaAnonymousUser()
-    if state.access_token:
-        found = warm.user(state.access_token, _loader(state, state.access_token))
-        if found is not None:
-            return found
     state.access_token = _usable(state.access_token)
     state.refresh_token = _usable(state.refresh_token)
     try:
