@@ -69,7 +69,9 @@ def resolve_user(state: RequestState) -> LambaUser | LambaAnonymousUser:
             access = state.access_token
             if access:
                 user = warm.user(access, _loader(state, access))
-            state.user = user = user or _resolve(state)
+            if user is None:
+                user = _resolve(state)
+            state.user = user
             state.resolved = True
         return user
 

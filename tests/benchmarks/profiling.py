@@ -29,7 +29,7 @@ STEPS: list[tuple[str, str]] = [
     ("django_lamba._internal.correlation", "enter"),
     ("django_lamba.middleware", "read_access_token"),
     ("django_lamba.cookies", "_cookie_in_header"),
-    ("django_lamba.middleware", "_user_of"),  # the first read of request.user
+    ("django_lamba.state", "resolve_user"),  # the first read of request.user
     ("django_lamba._internal.session", "warm.user"),
     # Reached only when the warm memo misses (about once per LAMBA_LOCAL_CONTEXT_TTL).
     ("django_lamba._internal.session", "_usable"),
